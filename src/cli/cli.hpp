@@ -1,0 +1,33 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+
+#include "core/data_dir.hpp"
+#include "core/result.hpp"
+
+namespace hazmat::cli {
+
+// Options every command understands.
+struct GlobalOptions {
+    std::optional<std::string> data_dir;
+    int verbosity = 0;
+    bool quiet = false;
+    bool no_color = false;
+};
+
+// Each command registers itself on the application and stores its exit code
+// in `exit_code` when it runs.
+void add_scan_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_rules_commands(CLI::App& app, const GlobalOptions& global, int& exit_code);
+
+Result<DataDir> find_data(const GlobalOptions& global);
+
+// Whether coloured output is appropriate for stdout.
+bool use_color(const GlobalOptions& global, bool writing_to_file);
+
+// Prints "hazmat: <message>" to stderr.
+void print_error(std::string_view message);
+
+}  // namespace hazmat::cli

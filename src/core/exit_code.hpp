@@ -1,0 +1,18 @@
+#pragma once
+
+#include "core/report.hpp"
+
+namespace hazmat {
+
+// Exit codes shared by every command (see DESIGN.md).
+inline constexpr int kExitClean = 0;     // nothing at or above --fail-on
+inline constexpr int kExitFindings = 1;  // findings at or above --fail-on, unverified included
+inline constexpr int kExitUsage = 2;     // the job could not start (arguments, missing target)
+
+// A finding always outranks an internal error: problems while examining
+// content are themselves HZ-SCAN findings, so the report alone decides.
+inline int exit_code_for(const Report& report) {
+    return report.count_at_least(report.fail_on) > 0 ? kExitFindings : kExitClean;
+}
+
+}  // namespace hazmat

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/finding.hpp"
+
+namespace hazmat {
+
+// Where analyzers put what they find. Implementations must be thread-safe:
+// files are scanned in parallel.
+class FindingSink {
+  public:
+    virtual ~FindingSink() = default;
+    virtual void add(Finding finding) = 0;
+    // Counts one examined object of a format ("pickle", "pytorch-zip", ...),
+    // for the per-format summary.
+    virtual void count_format(std::string_view format) = 0;
+};
+
+struct ScanStats {
+    uint64_t files = 0;    // files on disk examined
+    uint64_t blobs = 0;    // files, members and streams examined
+    uint64_t bytes = 0;    // bytes of files on disk examined
+    uint64_t skipped = 0;  // entries deliberately not examined (and why is logged)
+    std::map<std::string, uint64_t, std::less<>> formats;
+};
+
+// Everything one hazmat job produced. Renderers read it; nothing else writes
+// it after the job has finished.
+class Report : public FindingSink {
+  public:
+    void add(Finding finding) override;
+    void count_format(std::string_view format) override;
+    void add_stats(uint64_t files, uint64_t blobs, uint64_t bytes, uint64_t skipped);
+
+    // Sorts findings into their stable display order; call once at the end.
+    void finish();
+
+    const std::vector<Finding>& findings() const { return findings_; }
+    const ScanStats& stats() const { return stats_; }
+
+    // Highest severity present, if any finding exists.
+    std::optional<Severity> max_severity() const;
+    size_t count_at_least(Severity threshold) const;
+
+    // Metadata for renderers.
+    std::string command = "scan";
+    std::string target;
+    std::string hazmat_version;
+    std::string rules_version;
+    std::string data_version;
+    Severity fail_on = Severity::high;
+    std::chrono::system_clock::time_point started;
+    std::chrono::milliseconds duration{0};
+
+  private:
+    mutable std::mutex mutex_;
+    std::vector<Finding> findings_;
+    ScanStats stats_;
+};
+
+}  // namespace hazmat

@@ -1,0 +1,98 @@
+#include "core/scan_context.hpp"
+
+#include <fmt/format.h>
+
+#include "core/dispatcher.hpp"
+#include "core/rule_ids.hpp"
+
+namespace hazmat {
+
+std::string_view to_string(LimitKind kind) {
+    switch (kind) {
+        case LimitKind::depth:
+            return "nesting depth";
+        case LimitKind::members:
+            return "archive member count";
+        case LimitKind::expanded_bytes:
+            return "total decompressed bytes";
+        case LimitKind::expansion_ratio:
+            return "decompression ratio";
+        case LimitKind::timeout:
+            return "time per file";
+        case LimitKind::pickle_opcodes:
+            return "pickle opcode count";
+        case LimitKind::pickle_stack:
+            return "pickle stack depth";
+        case LimitKind::pickle_memo:
+            return "pickle memo size";
+        case LimitKind::pickle_nesting:
+            return "pickle value nesting";
+        case LimitKind::pickle_embedded_depth:
+            return "nested pickle.loads depth";
+        case LimitKind::pickle_streams:
+            return "pickle streams per blob";
+    }
+    return "unknown limit";
+}
+
+ScanContext::ScanContext(const Dispatcher& dispatcher, FindingSink& sink, const ScanLimits& limits)
+    : dispatcher_(dispatcher),
+      sink_(sink),
+      limits_(limits),
+      deadline_(std::chrono::steady_clock::now() + limits.file_timeout) {}
+
+void ScanContext::scan(const Blob& child, std::optional<Format> declared) {
+    if (child.depth > limits_.max_depth) {
+        report_limit(LimitKind::depth, child.location,
+                     fmt::format("content nested {} levels deep", child.depth));
+        return;
+    }
+    if (expired(child.location))
+        return;
+    ++blobs_examined_;
+    dispatcher_.dispatch(child, declared, *this);
+}
+
+bool ScanContext::charge_member(const Location& where) {
+    if (++members_ <= limits_.max_members)
+        return true;
+    report_limit(LimitKind::members, where,
+                 fmt::format("more than {} archive members", limits_.max_members));
+    return false;
+}
+
+bool ScanContext::charge_expansion(uint64_t bytes, const Location& where) {
+    expanded_bytes_ += bytes;
+    if (expanded_bytes_ <= limits_.max_expanded_bytes)
+        return true;
+    report_limit(LimitKind::expanded_bytes, where,
+                 fmt::format("more than {} bytes decompressed", limits_.max_expanded_bytes));
+    return false;
+}
+
+bool ScanContext::expired_quietly() const {
+    return std::chrono::steady_clock::now() > deadline_;
+}
+
+bool ScanContext::expired(const Location& where) {
+    if (!expired_quietly())
+        return false;
+    report_limit(LimitKind::timeout, where,
+                 fmt::format("scanning took longer than {} ms", limits_.file_timeout.count()));
+    return true;
+}
+
+void ScanContext::report_limit(LimitKind kind, const Location& where, std::string detail) {
+    if (!reported_limits_.insert(kind).second)
+        return;
+    auto message = fmt::format(
+        "Stopped examining at the {} limit; the rest of this file was not "
+        "verified.",
+        to_string(kind));
+    auto finding = Finding::make(rules::kScanLimit, std::move(message), where);
+    if (!detail.empty())
+        finding.with_evidence(std::move(detail));
+    report(std::move(finding));
+}
+
+}  // namespace hazmat

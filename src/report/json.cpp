@@ -1,0 +1,97 @@
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/exit_code.hpp"
+#include "report/render.hpp"
+
+namespace hazmat {
+
+namespace {
+
+using nlohmann::json;
+
+json location_json(const Location& location) {
+    json chain = json::array();
+    for (const auto& part : location.chain) {
+        chain.push_back({{"kind", to_string(part.kind)}, {"name", part.name}});
+    }
+    json out = {{"display", location.to_display()}, {"chain", std::move(chain)}};
+    out["file"] = location.file();
+    if (location.offset)
+        out["offset"] = *location.offset;
+    if (location.line)
+        out["line"] = *location.line;
+    if (location.column)
+        out["column"] = *location.column;
+    return out;
+}
+
+json finding_json(const Finding& finding) {
+    json out = {
+        {"rule_id", finding.rule_id},
+        {"severity", to_string(finding.severity)},
+        {"title", finding.title},
+        {"message", finding.message},
+        {"location", location_json(finding.location)},
+        {"evidence", finding.evidence},
+        {"remediation", finding.remediation},
+    };
+    out["cwe"] = finding.cwe ? json(*finding.cwe) : json(nullptr);
+    return out;
+}
+
+json summary_json(const Report& report) {
+    json counts = json::object();
+    for (const auto severity :
+         {Severity::critical, Severity::high, Severity::medium, Severity::low, Severity::info}) {
+        counts[std::string(to_string(severity))] = 0;
+    }
+    for (const auto& finding : report.findings()) {
+        counts[std::string(to_string(finding.severity))] =
+            counts[std::string(to_string(finding.severity))].get<int>() + 1;
+    }
+    const auto& stats = report.stats();
+    json formats = json::object();
+    for (const auto& [name, count] : stats.formats)
+        formats[name] = count;
+    const auto max = report.max_severity();
+    return {
+        {"files", stats.files},
+        {"blobs", stats.blobs},
+        {"bytes", stats.bytes},
+        {"skipped", stats.skipped},
+        {"formats", formats},
+        {"findings", counts},
+        {"max_severity", max ? json(to_string(*max)) : json(nullptr)},
+    };
+}
+
+}  // namespace
+
+std::string render_json(const Report& report) {
+    json findings = json::array();
+    for (const auto& finding : report.findings())
+        findings.push_back(finding_json(finding));
+    const json out = {
+        {"schema_version", kJsonSchemaVersion},
+        {"tool",
+         {{"name", "hazmat"},
+          {"version", report.hazmat_version},
+          {"rules_version", report.rules_version},
+          {"data_version", report.data_version}}},
+        {"command", report.command},
+        {"target", report.target},
+        {"started", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                                fmt::gmtime(std::chrono::system_clock::to_time_t(report.started)))},
+        {"duration_ms", report.duration.count()},
+        {"fail_on", to_string(report.fail_on)},
+        {"exit_code", exit_code_for(report)},
+        {"summary", summary_json(report)},
+        {"findings", std::move(findings)},
+    };
+    return out.dump(2) + "\n";
+}
+
+}  // namespace hazmat

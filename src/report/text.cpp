@@ -1,0 +1,156 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "core/exit_code.hpp"
+#include "report/render.hpp"
+
+namespace hazmat {
+
+namespace {
+
+struct Palette {
+    bool enabled = false;
+    std::string_view paint(Severity severity) const {
+        if (!enabled)
+            return "";
+        switch (severity) {
+            case Severity::critical:
+                return "\x1b[1;97;41m";
+            case Severity::high:
+                return "\x1b[1;31m";
+            case Severity::medium:
+                return "\x1b[33m";
+            case Severity::low:
+                return "\x1b[36m";
+            case Severity::info:
+                return "\x1b[2m";
+        }
+        return "";
+    }
+    std::string_view bold() const { return enabled ? "\x1b[1m" : ""; }
+    std::string_view dim() const { return enabled ? "\x1b[2m" : ""; }
+    std::string_view reset() const { return enabled ? "\x1b[0m" : ""; }
+};
+
+std::string upper(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return out;
+}
+
+// The location without its leading file, which is already the group heading.
+std::string inner_location(const Location& location) {
+    Location inner = location;
+    if (!inner.chain.empty() && inner.chain.front().kind == LocationPart::Kind::file) {
+        inner.chain.erase(inner.chain.begin());
+    }
+    if (inner.chain.empty() && !inner.offset && !inner.line)
+        return {};
+    auto text = inner.to_display();
+    if (!text.empty() && text.front() == ' ')
+        text.erase(0, 1);
+    return text;
+}
+
+void render_finding(std::string& out, const Finding& finding, const Palette& palette,
+                    bool details) {
+    const auto label = upper(to_string(finding.severity));
+    fmt::format_to(std::back_inserter(out), "  {}{:<8}{} {}{}{}  {}\n",
+                   palette.paint(finding.severity), label, palette.reset(), palette.bold(),
+                   finding.rule_id, palette.reset(), finding.title);
+    const auto where = inner_location(finding.location);
+    if (!where.empty())
+        fmt::format_to(std::back_inserter(out), "           at {}\n", where);
+    fmt::format_to(std::back_inserter(out), "           {}\n", finding.message);
+    if (!details)
+        return;
+    for (const auto& line : finding.evidence) {
+        fmt::format_to(std::back_inserter(out), "           {}- {}{}\n", palette.dim(), line,
+                       palette.reset());
+    }
+    if (!finding.remediation.empty()) {
+        fmt::format_to(std::back_inserter(out), "           {}what to do:{} {}\n", palette.bold(),
+                       palette.reset(), finding.remediation);
+    }
+}
+
+std::string format_list(const ScanStats& stats) {
+    std::string out;
+    for (const auto& [name, count] : stats.formats) {
+        if (!out.empty())
+            out += ", ";
+        out += fmt::format("{} {}", count, name);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_text(const Report& report, const TextOptions& options) {
+    const Palette palette{options.color};
+    std::string out;
+
+    // Group by the file on disk, keeping the report's stable order of files
+    // and putting the most severe findings of each file first.
+    std::vector<std::string> files;
+    std::map<std::string, std::vector<const Finding*>> by_file;
+    for (const auto& finding : report.findings()) {
+        const auto& file = finding.location.file();
+        auto [it, inserted] = by_file.try_emplace(file);
+        if (inserted)
+            files.push_back(file);
+        it->second.push_back(&finding);
+    }
+    for (const auto& file : files) {
+        auto& group = by_file[file];
+        std::stable_sort(group.begin(), group.end(), [](const Finding* a, const Finding* b) {
+            return a->severity > b->severity;
+        });
+        fmt::format_to(std::back_inserter(out), "{}{}{}\n", palette.bold(),
+                       file.empty() ? std::string("(target)") : file, palette.reset());
+        for (const auto* finding : group) {
+            render_finding(out, *finding, palette,
+                           options.verbose || finding->severity >= report.fail_on);
+        }
+        out += '\n';
+    }
+
+    const auto& stats = report.stats();
+    std::map<Severity, size_t> counts;
+    for (const auto& finding : report.findings())
+        ++counts[finding.severity];
+    std::string tally;
+    for (const auto severity :
+         {Severity::critical, Severity::high, Severity::medium, Severity::low, Severity::info}) {
+        if (counts[severity] == 0)
+            continue;
+        if (!tally.empty())
+            tally += ", ";
+        tally += fmt::format("{}{} {}{}", palette.paint(severity), counts[severity],
+                             to_string(severity), palette.reset());
+    }
+    if (tally.empty())
+        tally = "no findings";
+    const auto formats = format_list(stats);
+    fmt::format_to(std::back_inserter(out),
+                   "Examined {} file{} ({} objects{}{}) in {:.2f} s: {}.\n", stats.files,
+                   stats.files == 1 ? "" : "s", stats.blobs, formats.empty() ? "" : "; ", formats,
+                   report.duration.count() / 1000.0, tally);
+    const auto tripping = report.count_at_least(report.fail_on);
+    if (tripping > 0) {
+        fmt::format_to(std::back_inserter(out),
+                       "{}{} finding{} at or above '{}': do not load or run this until you have "
+                       "read {}.{}\n",
+                       palette.bold(), tripping, tripping == 1 ? "" : "s",
+                       to_string(report.fail_on), tripping == 1 ? "it" : "them", palette.reset());
+    } else {
+        fmt::format_to(std::back_inserter(out), "Nothing at or above '{}'.\n",
+                       to_string(report.fail_on));
+    }
+    return out;
+}
+
+}  // namespace hazmat

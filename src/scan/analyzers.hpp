@@ -1,0 +1,25 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "core/data_dir.hpp"
+#include "core/dispatcher.hpp"
+#include "core/result.hpp"
+
+namespace hazmat {
+
+struct AnalyzerOptions {
+    DataDir data;
+    // The user's own allow-list extensions for the pickle policy (never read
+    // from the scanned target).
+    std::vector<std::filesystem::path> allow_callables;
+};
+
+// Builds the dispatcher with every analyzer hazmat has, loading their data
+// (allow/deny lists, rules) from the data directory. Fails with a message
+// naming the file when shipped or user data cannot be loaded.
+Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& options);
+
+}  // namespace hazmat
