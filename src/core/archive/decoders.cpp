@@ -203,19 +203,22 @@ std::string lzma_message(lzma_ret rc) {
     }
 }
 
-// Feeds `input` to an initialised liblzma decoder until it ends.
-DecodeResult run_lzma(lzma_stream& stream, ByteSpan input, uint64_t consumed_before,
-                      DecodeResult result, const DecodeSink& sink) {
+// Feeds `prefix` and then `input` to an initialised liblzma decoder until it
+// ends. `consumed` counts `input` only.
+DecodeResult run_lzma(lzma_stream& stream, ByteSpan prefix, ByteSpan input,
+                      const DecodeSink& sink) {
+    DecodeResult result;
     Emitter emitter{sink, result};
     std::vector<uint8_t> out(kOutputChunk);
-    stream.next_in = input.data();
-    stream.avail_in = input.size();
+    bool in_prefix = !prefix.empty();
+    stream.next_in = in_prefix ? prefix.data() : input.data();
+    stream.avail_in = in_prefix ? prefix.size() : input.size();
     for (;;) {
         stream.next_out = out.data();
         stream.avail_out = out.size();
         // The whole input is in hand, so the decoder may treat its end as final.
-        const lzma_ret rc = lzma_code(&stream, LZMA_FINISH);
-        const uint64_t consumed = consumed_before + (input.size() - stream.avail_in);
+        const lzma_ret rc = lzma_code(&stream, in_prefix ? LZMA_RUN : LZMA_FINISH);
+        const uint64_t consumed = in_prefix ? 0 : input.size() - stream.avail_in;
         if (!emitter.emit(out.data(), out.size() - stream.avail_out, consumed))
             return result;
         if (rc == LZMA_STREAM_END)
@@ -224,6 +227,11 @@ DecodeResult run_lzma(lzma_stream& stream, ByteSpan input, uint64_t consumed_bef
             return truncated(result);
         if (rc != LZMA_OK)
             return corrupt(result, lzma_message(rc));
+        if (in_prefix && stream.avail_in == 0) {
+            in_prefix = false;
+            stream.next_in = input.data();
+            stream.avail_in = input.size();
+        }
     }
 }
 
@@ -238,7 +246,7 @@ DecodeResult unxz_stream(Codec codec, ByteSpan input, const DecodeSink& sink) {
         lzma_stream& s;
         ~End() { lzma_end(&s); }
     } end{stream};
-    return run_lzma(stream, input, 0, {}, sink);
+    return run_lzma(stream, {}, input, sink);
 }
 
 // Zip method 14 stores LZMA1 behind a four-byte header (version, properties
@@ -268,14 +276,9 @@ DecodeResult unzip_lzma_stream(ByteSpan input, const DecodeSink& sink,
         lzma_stream& s;
         ~End() { lzma_end(&s); }
     } end{stream};
-    stream.next_in = header.data();
-    stream.avail_in = header.size();
-    stream.next_out = nullptr;
-    stream.avail_out = 0;
-    const lzma_ret rc = lzma_code(&stream, LZMA_RUN);
-    if (rc != LZMA_OK || stream.avail_in != 0)
-        return corrupt({}, lzma_message(rc));
-    return run_lzma(stream, input.subspan(9), 9, {}, sink);
+    auto result = run_lzma(stream, header, input.subspan(9), sink);
+    result.consumed += 9;
+    return result;
 }
 
 bool is_lz4_frame_start(ByteSpan bytes) {

@@ -62,7 +62,7 @@ ArchiveHandle open_reader(LibarchiveFormat format, ByteSpan bytes, std::string& 
 
 std::string error_text(archive* handle) {
     const char* message = archive_error_string(handle);
-    return message != nullptr ? message : "unknown libarchive error";
+    return message != nullptr ? message : "the archive ends where another header was expected";
 }
 
 std::string member_name(archive_entry* entry, uint64_t index) {
@@ -174,7 +174,8 @@ bool handle_special_member(archive_entry* entry, const std::string& name, const 
     return false;
 }
 
-void scan_member(const Blob& blob, archive* handle, const std::string& name, const Location& where,
+// Returns false when the member's data broke off: the archive cannot go on.
+bool scan_member(const Blob& blob, archive* handle, const std::string& name, const Location& where,
                  ScanContext& context) {
     MemberReader reader(blob.bytes, context, where);
     const auto read_error = reader.read(handle);
@@ -189,7 +190,7 @@ void scan_member(const Blob& blob, archive* handle, const std::string& name, con
     auto bytes = reader.finish();
     if (!bytes) {
         context.report(Finding::make(rules::kScanInternalError, bytes.error().message, where));
-        return;
+        return !read_error;
     }
     Blob child;
     child.bytes = std::move(bytes).value();
@@ -197,6 +198,25 @@ void scan_member(const Blob& blob, archive* handle, const std::string& name, con
     child.name = name;
     child.depth = blob.depth + 1;
     context.scan(child);
+    return !read_error;
+}
+
+// A break at a header. In a zip read from its local headers because the
+// directory is missing, running out of input where the directory should be
+// is the damage already reported, not a second one.
+void report_header_break(const Blob& blob, LibarchiveFormat format, archive* handle,
+                         uint64_t members_read, ScanContext& context) {
+    const char* message = archive_error_string(handle);
+    if (format == LibarchiveFormat::zip_local_headers && message == nullptr)
+        return;
+    // An archive whose headers are encrypted (7z -mhe) fails before its first member.
+    const bool encrypted = members_read == 0 && archive_read_has_encrypted_entries(handle) > 0;
+    context.report(Finding::make(
+        encrypted ? rules::kScanEncrypted : rules::kScanUnparseable,
+        fmt::format("The {} archive breaks after {} members: {}. Members before the break were "
+                    "examined.",
+                    format_name(format), members_read, error_text(handle)),
+        blob.location));
 }
 
 }  // namespace
@@ -218,13 +238,7 @@ void scan_with_libarchive(const Blob& blob, LibarchiveFormat format, ScanContext
         if (rc == ARCHIVE_EOF)
             break;
         if (rc < ARCHIVE_WARN) {
-            const bool encrypted = archive_read_has_encrypted_entries(handle.get()) > 0;
-            context.report(Finding::make(
-                encrypted ? rules::kScanEncrypted : rules::kScanUnparseable,
-                fmt::format("The {} archive breaks after {} members: {}. Members before the "
-                            "break were examined.",
-                            format_name(format), index, error_text(handle.get())),
-                blob.location));
+            report_header_break(blob, format, handle.get(), index, context);
             break;
         }
         const std::string name = member_name(entry, index);
@@ -241,7 +255,8 @@ void scan_with_libarchive(const Blob& blob, LibarchiveFormat format, ScanContext
                 where));
             continue;
         }
-        scan_member(blob, handle.get(), name, where, context);
+        if (!scan_member(blob, handle.get(), name, where, context))
+            break;
         if (context.expansion_exhausted())
             break;
     }

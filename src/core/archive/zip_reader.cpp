@@ -43,6 +43,7 @@ constexpr uint64_t kMaxDataDescriptor = 24;
 // not thousands (a tail full of signatures must stay cheap).
 constexpr size_t kMaxEndCandidates = 16;
 constexpr size_t kMaxAnomalies = 64;
+constexpr uint64_t kMaxAnomaliesPerKind = 4;
 
 // Offsets and sizes come from the archive; sums of them must not wrap.
 uint64_t saturating_add(uint64_t a, uint64_t b) {
@@ -83,27 +84,42 @@ class View {
     ByteSpan bytes_;
 };
 
+// Collects anomalies, at most a few of each kind: a crafted archive can
+// repeat one oddity thousands of times, and the first few examples plus a
+// count say as much while leaving room for the other kinds.
 class Anomalies {
   public:
     explicit Anomalies(std::vector<std::string>& out) : out_(out) {}
-    // Notes how many were left out; call once, before the list is handed on.
-    void close() {
-        if (dropped_ > 0)
-            out_.push_back(fmt::format("... and {} more anomalies", dropped_));
-        dropped_ = 0;
-    }
+
     template <typename... Args>
     void add(fmt::format_string<Args...> format, Args&&... args) {
-        if (out_.size() >= kMaxAnomalies) {
-            ++dropped_;
+        const fmt::string_view key = format;
+        auto& kind = kinds_[std::string_view(key.data(), key.size())];
+        if (kind.shown >= kMaxAnomaliesPerKind || out_.size() >= kMaxAnomalies) {
+            ++kind.dropped;
             return;
         }
+        ++kind.shown;
         out_.push_back(fmt::format(format, std::forward<Args>(args)...));
     }
 
+    // Notes how many were left out; call once, before the list is handed on.
+    void close() {
+        uint64_t dropped = 0;
+        for (const auto& [format, kind] : kinds_)
+            dropped += kind.dropped;
+        if (dropped > 0)
+            out_.push_back(fmt::format("... and {} more anomalies like the ones above", dropped));
+        kinds_.clear();
+    }
+
   private:
+    struct Kind {
+        uint64_t shown = 0;
+        uint64_t dropped = 0;
+    };
     std::vector<std::string>& out_;
-    uint64_t dropped_ = 0;
+    std::map<std::string_view, Kind> kinds_;
 };
 
 // What the end record (and its zip64 extension) says about the directory.
@@ -280,7 +296,9 @@ void note_entry_oddities(const ZipEntry& entry, Anomalies& anomalies) {
     if ((entry.flags & ~kOrdinaryFlags) != 0)
         anomalies.add("member '{}': unusual general-purpose flag bits {:#06x}", entry.name,
                       entry.flags & ~kOrdinaryFlags);
-    if (entry.method == 0 && entry.compressed_size != entry.uncompressed_size)
+    // Encryption adds a header to the data, so only plain stored members
+    // must have equal sizes.
+    if (entry.method == 0 && !entry.encrypted && entry.compressed_size != entry.uncompressed_size)
         anomalies.add("member '{}': stored, but its sizes differ ({} stored, {} declared)",
                       entry.name, entry.compressed_size, entry.uncompressed_size);
     if (entry.is_directory && entry.compressed_size > 0)
@@ -357,8 +375,9 @@ void check_layout(const ZipListing& listing, uint64_t directory_start, Anomalies
             spans.push_back({entry.local_header_offset,
                              saturating_add(entry.data_offset, entry.compressed_size), &entry});
     }
-    std::sort(spans.begin(), spans.end(),
-              [](const Span& a, const Span& b) { return a.start < b.start; });
+    // Stable: entries sharing a start are named in directory order.
+    std::stable_sort(spans.begin(), spans.end(),
+                     [](const Span& a, const Span& b) { return a.start < b.start; });
 
     uint64_t overlaps = 0;
     const Span* previous = nullptr;
