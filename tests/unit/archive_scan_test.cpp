@@ -325,6 +325,29 @@ TEST(ArchiveScan, TruncatedTarStillExaminesMembersBeforeTheBreak) {
               "before the break was examined.");
 }
 
+TEST(ArchiveScan, TarMemberIsAViewIntoTheArchive) {
+    const auto archive = load_fixture("payload.tar");
+    const auto outcome = scan_as(archive, "payload.tar");
+    ASSERT_EQ(outcome.reached_data.size(), 1u);
+    EXPECT_GE(outcome.reached_data[0], archive.data());
+    EXPECT_LT(outcome.reached_data[0], archive.data() + archive.size());
+}
+
+TEST(ArchiveScan, LargeOutputsAreSpilledAndStillExamined) {
+    ScanLimits limits;
+    limits.spill_threshold_bytes = 8;
+    for (const std::string name : {"pickle.xz", "payload.7z", "methods.zip"}) {
+        const auto archive = load_fixture(name);
+        const auto outcome = scan_as(archive, name, limits);
+        ASSERT_FALSE(outcome.reached.empty()) << name;
+        for (const auto* data : outcome.reached_data) {
+            const bool inside = data >= archive.data() && data < archive.data() + archive.size();
+            EXPECT_FALSE(inside) << name;
+        }
+        EXPECT_TRUE(outcome.findings.empty()) << name;
+    }
+}
+
 TEST(ArchiveScan, RandomDataThatStartsLikeZlibIsNotAFinding) {
     const auto outcome = scan_fixture("zlib_lookalike.dat");
     EXPECT_TRUE(outcome.findings.empty());

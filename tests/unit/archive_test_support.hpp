@@ -38,7 +38,8 @@ inline constexpr std::string_view kMarker = "hazmat-test";
 // are not pickles, so they are not recorded.
 class MarkerAnalyzer final : public Analyzer {
   public:
-    explicit MarkerAnalyzer(std::vector<Location>& reached) : reached_(reached) {}
+    MarkerAnalyzer(std::vector<Location>& reached, std::vector<const uint8_t*>& data)
+        : reached_(reached), data_(data) {}
 
     std::string_view name() const override { return "marker"; }
     bool accepts(const Blob& blob, Format /*sniffed*/) const override {
@@ -48,15 +49,18 @@ class MarkerAnalyzer final : public Analyzer {
     }
     void analyze(const Blob& blob, Format /*sniffed*/, ScanContext& /*context*/) const override {
         reached_.push_back(blob.location);
+        data_.push_back(blob.bytes.data());
     }
 
   private:
     std::vector<Location>& reached_;
+    std::vector<const uint8_t*>& data_;
 };
 
 struct ScanOutcome {
     std::vector<Finding> findings;
     std::vector<Location> reached;
+    std::vector<const uint8_t*> reached_data;  // where each reached blob's bytes live
 
     std::vector<const Finding*> with_rule(std::string_view rule) const {
         std::vector<const Finding*> matching;
@@ -84,7 +88,7 @@ inline Bytes load_fixture(const std::string& name) {
 inline ScanOutcome scan_as(Bytes bytes, const std::string& name, const ScanLimits& limits = {}) {
     ScanOutcome outcome;
     auto analyzers = archive_analyzers();
-    analyzers.push_back(std::make_unique<MarkerAnalyzer>(outcome.reached));
+    analyzers.push_back(std::make_unique<MarkerAnalyzer>(outcome.reached, outcome.reached_data));
     const Dispatcher dispatcher(std::move(analyzers));
     Report report;
     scan_bytes(dispatcher, limits, std::move(bytes), name, report);
