@@ -101,6 +101,7 @@ void report_stream_problems(const Blob& blob, Codec codec, const Expansion& expa
     // Tape-style zero padding after a stream is common and harmless; other
     // trailing bytes are content no decompressor hands to the loader, but
     // a custom loader might read.
+    // LIMITATION: such trailing bytes are reported, not examined as content.
     const auto trailing = blob.bytes.span().subspan(std::min(decoded.consumed, blob.bytes.size()));
     if (!trailing.empty() && !all_zero(trailing))
         context.report(Finding::make(

@@ -124,6 +124,9 @@ class MemberReader {
         }
         if (offset > output_.size() && !output_.append_zeros(offset - output_.size()))
             return false;
+        // LIMITATION: libarchive does not say how many compressed bytes
+        // produced a 7z member, so only the file's aggregate ratio and total
+        // apply to it, not the per-layer ratio.
         return output_.append(ByteSpan(block, size), std::nullopt);
     }
 

@@ -141,11 +141,11 @@ class ZipWalk {
                 entry.name, actual, entry.crc32));
     }
 
+    // A zip symlink stores its target as the member's content.
     std::string link_target(const ZipEntry& entry) const {
         constexpr uint64_t kMaxTarget = 4096;
-        if (entry.method != 0 || entry.compressed_size > kMaxTarget)
-            return "(target not readable)";
-        return std::string(zip_member_raw_data(blob_.bytes, entry).bytes.as_chars());
+        const auto target = read_zip_member(blob_.bytes, entry, kMaxTarget);
+        return target ? std::string(target->as_chars()) : "(target not readable)";
     }
 
     void unparseable(const Location& where, std::string message) {
