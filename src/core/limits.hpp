@@ -20,7 +20,7 @@ struct ScanLimits {
     // Decompressed/compressed ratio of one member, checked once the member
     // has produced more than ratio_floor_bytes (small inputs compress well).
     uint64_t max_expansion_ratio = 1'000;
-    uint64_t ratio_floor_bytes = 64ull << 20;
+    uint64_t ratio_floor_bytes = 16ull << 20;
     // Decompressed output above this size is spilled to an unlinked temporary
     // file and mapped, so memory stays bounded.
     uint64_t spill_threshold_bytes = 64ull << 20;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/dispatcher.hpp"
 #include "core/rule_ids.hpp"
 
@@ -49,6 +51,8 @@ void ScanContext::scan(const Blob& child, std::optional<Format> declared) {
     }
     if (expired(child.location))
         return;
+    if (child.depth == 0)
+        root_size_ = child.bytes.size();
     ++blobs_examined_;
     dispatcher_.dispatch(child, declared, *this);
 }
@@ -62,11 +66,35 @@ bool ScanContext::charge_member(const Location& where) {
 }
 
 bool ScanContext::charge_expansion(uint64_t bytes, const Location& where) {
+    if (expansion_exhausted_)
+        return false;
     expanded_bytes_ += bytes;
-    if (expanded_bytes_ <= limits_.max_expanded_bytes)
+    if (expanded_bytes_ > limits_.max_expanded_bytes) {
+        expansion_exhausted_ = true;
+        report_limit(LimitKind::expanded_bytes, where,
+                     fmt::format("more than {} bytes decompressed", limits_.max_expanded_bytes));
+        return false;
+    }
+    const uint64_t base = std::max<uint64_t>(root_size_, 1);
+    if (expanded_bytes_ > limits_.ratio_floor_bytes &&
+        expanded_bytes_ / base >= limits_.max_expansion_ratio) {
+        expansion_exhausted_ = true;
+        report_limit(LimitKind::expansion_ratio, where,
+                     fmt::format("{} bytes decompressed from a file of {} bytes (more than {}:1)",
+                                 expanded_bytes_, root_size_, limits_.max_expansion_ratio));
+        return false;
+    }
+    return true;
+}
+
+bool ScanContext::check_ratio(uint64_t produced, uint64_t consumed, const Location& where) {
+    if (produced <= limits_.ratio_floor_bytes)
         return true;
-    report_limit(LimitKind::expanded_bytes, where,
-                 fmt::format("more than {} bytes decompressed", limits_.max_expanded_bytes));
+    if (produced / std::max<uint64_t>(consumed, 1) < limits_.max_expansion_ratio)
+        return true;
+    report_limit(LimitKind::expansion_ratio, where,
+                 fmt::format("{} bytes decompressed from {} compressed bytes (more than {}:1)",
+                             produced, consumed, limits_.max_expansion_ratio));
     return false;
 }
 

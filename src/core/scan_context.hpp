@@ -55,7 +55,19 @@ class ScanContext {
     // Budget accounting. Each returns false (and reports the limit once) when
     // the budget is exhausted; the caller stops producing more content.
     bool charge_member(const Location& where);
+    // Counts decompressed bytes against the file's total and against the
+    // file's size on disk (the aggregate expansion ratio), so layered or
+    // overlapping bombs whose every single layer looks modest still stop.
     bool charge_expansion(uint64_t bytes, const Location& where);
+    // Checks one decompression layer: `produced` bytes out of `consumed`
+    // compressed bytes so far. Small outputs are exempt (ratio_floor_bytes).
+    bool check_ratio(uint64_t produced, uint64_t consumed, const Location& where);
+
+    // True once the member count or the expansion budget of this file is
+    // spent: callers stop listing or producing content instead of asking
+    // again for every remaining member.
+    bool members_exhausted() const { return members_ > limits_.max_members; }
+    bool expansion_exhausted() const { return expansion_exhausted_; }
 
     // True once the per-file deadline has passed (reported once).
     bool expired(const Location& where);
@@ -73,6 +85,9 @@ class ScanContext {
     std::chrono::steady_clock::time_point deadline_;
     uint64_t members_ = 0;
     uint64_t expanded_bytes_ = 0;
+    // Size of the file on disk (the depth-0 blob), the base of the aggregate ratio.
+    uint64_t root_size_ = 0;
+    bool expansion_exhausted_ = false;
     uint64_t blobs_examined_ = 0;
     std::set<LimitKind> reported_limits_;
 };

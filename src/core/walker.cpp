@@ -56,7 +56,10 @@ class Walker {
         if (fs::is_directory(status)) {
             walk_directory();
         } else {
-            visit(target_, display_base_, status);
+            // Files are opened without following a final link, so a target
+            // given as a link to a file is opened through its resolved path.
+            const auto resolved = fs::canonical(target_, ec);
+            visit(ec ? target_ : resolved, display_base_, status);
         }
         std::sort(entries_.begin(), entries_.end(),
                   [](const WalkEntry& a, const WalkEntry& b) { return a.display < b.display; });
@@ -67,6 +70,10 @@ class Walker {
     void walk_directory() {
         // An explicit stack: 10,000 nested directories must not exhaust the
         // call stack.
+        // LIMITATION: directories are opened by path, so a directory whose
+        // path exceeds PATH_MAX is reported unreadable instead of walked, and
+        // a directory swapped for a link between listing and opening is
+        // followed. Walking with openat(O_NOFOLLOW) descriptors would close both.
         std::vector<fs::path> pending{fs::path()};
         while (!pending.empty()) {
             const fs::path relative = std::move(pending.back());
@@ -126,7 +133,16 @@ class Walker {
         std::error_code ec;
         const auto destination = fs::read_symlink(path, ec);
         const auto resolved = fs::weakly_canonical(path, ec);
-        if (!ec && is_within(resolved, root_)) {
+        if (ec) {
+            // A loop (or a chain too long to follow) points nowhere that
+            // could be scanned; resolution stops at the kernel's limit.
+            sink_.add(Finding::make(rules::kScanUnreadable,
+                                    fmt::format("'{}' links to '{}', which cannot be resolved: {}.",
+                                                display, destination.string(), ec.message()),
+                                    file_location(display)));
+            return;
+        }
+        if (is_within(resolved, root_)) {
             spdlog::debug("{}: link to {} inside the target, scanned where it lives", display,
                           destination.string());
             return;

@@ -1,10 +1,14 @@
 #include "scan/analyzers.hpp"
 
+#include "core/archive/archive_analyzers.hpp"
+
 namespace hazmat {
 
 Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& options) {
     (void)options;
     std::vector<std::unique_ptr<Analyzer>> analyzers;
+    for (auto& analyzer : archive_analyzers())
+        analyzers.push_back(std::move(analyzer));
     return std::make_unique<Dispatcher>(std::move(analyzers));
 }
 
