@@ -1,10 +1,13 @@
 #include "scan/analyzers.hpp"
 
+#include "scan/models/numpy.hpp"
+
 namespace hazmat {
 
 Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& options) {
     (void)options;
     std::vector<std::unique_ptr<Analyzer>> analyzers;
+    analyzers.push_back(std::make_unique<models::NumpyAnalyzer>());
     return std::make_unique<Dispatcher>(std::move(analyzers));
 }
 
