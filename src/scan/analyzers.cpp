@@ -1,6 +1,7 @@
 #include "scan/analyzers.hpp"
 
 #include "scan/models/numpy.hpp"
+#include "scan/models/torch_legacy.hpp"
 
 namespace hazmat {
 
@@ -8,6 +9,8 @@ Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& opti
     (void)options;
     std::vector<std::unique_ptr<Analyzer>> analyzers;
     analyzers.push_back(std::make_unique<models::NumpyAnalyzer>());
+    analyzers.push_back(std::make_unique<models::TorchLegacyAnalyzer>());
+    analyzers.push_back(std::make_unique<models::TorchTarRecordAnalyzer>());
     return std::make_unique<Dispatcher>(std::move(analyzers));
 }
 

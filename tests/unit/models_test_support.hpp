@@ -17,6 +17,7 @@
 #include "core/analyzer.hpp"
 #include "core/dispatcher.hpp"
 #include "core/report.hpp"
+#include "core/scan_context.hpp"
 #include "core/scanner.hpp"
 
 namespace hazmat::testing {
@@ -41,13 +42,15 @@ struct DispatchedBlob {
     uint32_t depth = 0;
 };
 
-// Accepts every nested blob (depth > 0) and records it, standing in for the
-// pickle and archive analyzers that examine such blobs in the real dispatcher.
+// Accepts every blob nested deeper than the one under test and records it,
+// standing in for the pickle and archive analyzers that examine such blobs in
+// the real dispatcher.
 class RecordingAnalyzer : public Analyzer {
   public:
-    explicit RecordingAnalyzer(std::vector<DispatchedBlob>& sink) : sink_(sink) {}
+    RecordingAnalyzer(std::vector<DispatchedBlob>& sink, uint32_t input_depth)
+        : sink_(sink), input_depth_(input_depth) {}
     std::string_view name() const override { return "recording"; }
-    bool accepts(const Blob& blob, Format) const override { return blob.depth > 0; }
+    bool accepts(const Blob& blob, Format) const override { return blob.depth > input_depth_; }
     bool identifies_format() const override { return false; }
     void analyze(const Blob& blob, Format sniffed, ScanContext&) const override {
         sink_.push_back(
@@ -56,6 +59,7 @@ class RecordingAnalyzer : public Analyzer {
 
   private:
     std::vector<DispatchedBlob>& sink_;
+    uint32_t input_depth_;
 };
 
 // Runs `analyzer` (plus the recorder) over `content` as a file named `name`.
@@ -74,9 +78,24 @@ inline std::unique_ptr<AnalyzerRun> run_analyzer(std::unique_ptr<Analyzer> analy
     auto run = std::make_unique<AnalyzerRun>();
     std::vector<std::unique_ptr<Analyzer>> analyzers;
     analyzers.push_back(std::move(analyzer));
-    analyzers.push_back(std::make_unique<RecordingAnalyzer>(run->dispatched));
+    analyzers.push_back(std::make_unique<RecordingAnalyzer>(run->dispatched, 0));
     const Dispatcher dispatcher(std::move(analyzers));
     scan_bytes(dispatcher, ScanLimits{}, bytes_of(std::move(content)), name, run->report);
+    return run;
+}
+
+// Runs `analyzer` (plus the recorder) over a blob that is already nested, e.g.
+// an archive member, as the archive analyzers would hand it over.
+inline std::unique_ptr<AnalyzerRun> run_analyzer_on_blob(std::unique_ptr<Analyzer> analyzer,
+                                                         const Blob& blob) {
+    auto run = std::make_unique<AnalyzerRun>();
+    std::vector<std::unique_ptr<Analyzer>> analyzers;
+    analyzers.push_back(std::move(analyzer));
+    analyzers.push_back(std::make_unique<RecordingAnalyzer>(run->dispatched, blob.depth));
+    const Dispatcher dispatcher(std::move(analyzers));
+    const ScanLimits limits;
+    ScanContext context(dispatcher, run->report, limits);
+    context.scan(blob);
     return run;
 }
 
@@ -98,5 +117,8 @@ inline LocationPart embedded_part(std::string name) {
 inline LocationPart stream_part(std::string name) {
     return {LocationPart::Kind::stream, std::move(name)};
 }
+
+// A member of a tar fixture, read with libarchive.
+std::string tar_member(const std::string& fixture, const std::string& member);
 
 }  // namespace hazmat::testing
