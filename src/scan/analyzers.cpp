@@ -1,5 +1,6 @@
 #include "scan/analyzers.hpp"
 
+#include "scan/models/distcp.hpp"
 #include "scan/models/numpy.hpp"
 #include "scan/models/torch_legacy.hpp"
 
@@ -11,6 +12,7 @@ Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& opti
     analyzers.push_back(std::make_unique<models::NumpyAnalyzer>());
     analyzers.push_back(std::make_unique<models::TorchLegacyAnalyzer>());
     analyzers.push_back(std::make_unique<models::TorchTarRecordAnalyzer>());
+    analyzers.push_back(std::make_unique<models::DistcpAnalyzer>());
     return std::make_unique<Dispatcher>(std::move(analyzers));
 }
 
