@@ -117,8 +117,12 @@ bool end_reader_sees(const ShardSegment& segment, uint64_t blob_size) {
     return segment.is_archive && end <= blob_size && blob_size - end < kEndSearchWindow;
 }
 
+bool is_distributed_checkpoint_shard(const Blob& blob) {
+    return extension_of(blob.name) == ".distcp";
+}
+
 bool DistcpAnalyzer::accepts(const Blob& blob, Format sniffed) const {
-    return sniffed != Format::pickle && extension_of(blob.name) == ".distcp";
+    return sniffed != Format::pickle && is_distributed_checkpoint_shard(blob);
 }
 
 namespace {

@@ -33,6 +33,11 @@ std::vector<ShardSegment> split_concatenated_archives(ByteSpan bytes);
 // comment.
 bool end_reader_sees(const ShardSegment& segment, uint64_t blob_size);
 
+// Whether a blob is a shard of a torch.distributed checkpoint (named
+// "*.distcp"). Its leading archives are the DistcpAnalyzer's to examine: the
+// zip analyzer should not treat them as data prepended to the last archive.
+bool is_distributed_checkpoint_shard(const Blob& blob);
+
 // A `.distcp` shard of a torch.distributed checkpoint (the directory also
 // holds a `.metadata` pickle, which the pickle analyzer examines). A zip reader
 // sees only the archive at the end of the shard; this analyzer dispatches every
