@@ -30,6 +30,15 @@ class Analyzer {
     // Analyzers that look at any content (secrets, code) return false.
     virtual bool identifies_format() const { return true; }
 
+    // Whether this analyzer, having accepted the blob, must be the only
+    // format analyzer to examine it as a whole. A container whose parts other
+    // analyzers would misread when taken as one unit claims it: a legacy
+    // PyTorch checkpoint is several pickles plus raw storage bytes, not one
+    // pickle; a distributed-checkpoint shard is several zips back to back,
+    // not one zip with prepended data. The claiming analyzer hands each part
+    // back through ScanContext::scan, so nothing goes unexamined.
+    virtual bool claims_exclusively(const Blob&, Format) const { return false; }
+
     virtual void analyze(const Blob& blob, Format sniffed, ScanContext& context) const = 0;
 };
 

@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <new>
+#include <vector>
 
 #include "core/rule_ids.hpp"
 #include "core/scan_context.hpp"
@@ -29,10 +30,23 @@ void report_internal_error(const Analyzer& analyzer, const Blob& blob, std::stri
 void Dispatcher::dispatch(const Blob& blob, std::optional<Format> declared,
                           ScanContext& context) const {
     const Format format = declared.value_or(sniff(blob.bytes.span()));
-    bool identified = false;
+    std::vector<const Analyzer*> accepted;
+    const Analyzer* exclusive = nullptr;
     for (const auto& analyzer : analyzers_) {
         if (!analyzer->accepts(blob, format))
             continue;
+        accepted.push_back(analyzer.get());
+        if (exclusive == nullptr && analyzer->identifies_format() &&
+            analyzer->claims_exclusively(blob, format)) {
+            exclusive = analyzer.get();
+        }
+    }
+
+    bool identified = false;
+    for (const auto* analyzer : accepted) {
+        if (exclusive != nullptr && analyzer != exclusive && analyzer->identifies_format()) {
+            continue;
+        }
         identified = identified || analyzer->identifies_format();
         spdlog::debug("{}: {} ({} bytes, sniffed {})", blob.location.to_display(), analyzer->name(),
                       blob.bytes.size(), to_string(format));

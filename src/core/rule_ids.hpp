@@ -21,5 +21,7 @@ inline constexpr std::string_view kArchivePathEscape = "HZ-MDL-001";
 inline constexpr std::string_view kArchiveLink = "HZ-MDL-002";
 inline constexpr std::string_view kZipAnomaly = "HZ-MDL-003";
 inline constexpr std::string_view kTorchScriptCode = "HZ-MDL-004";
+inline constexpr std::string_view kNumpyObjectArray = "HZ-MDL-005";
+inline constexpr std::string_view kDataOutsideStructure = "HZ-MDL-006";
 
 }  // namespace hazmat::rules

@@ -79,6 +79,23 @@ const RuleInfo kModelRules[] = {
      "A TorchScript archive (torch.jit.save) carries Python-like source that torch.jit.load "
      "compiles and runs. The members listed in the evidence are that code.",
      "Read the listed code members before loading the archive with torch.jit.load.", 94},
+    {rules::kNumpyObjectArray, Severity::info, "NumPy array stores Python objects",
+     "The array's dtype holds Python objects, so its data is a pickle that "
+     "numpy.load(..., allow_pickle=True) unpickles. hazmat examines that pickle separately; "
+     "this finding records that loading the array needs allow_pickle=True, which also lets any "
+     "other .npy or .npz loaded the same way run code.",
+     "Load the array with allow_pickle=False where possible, or convert it to a numeric dtype "
+     "and save it again.",
+     502},
+    {rules::kDataOutsideStructure, Severity::medium, "Data outside the format's structure",
+     "The file holds bytes its format does not account for: data after a NumPy array, or "
+     "content between the torch.save archives of a distributed checkpoint shard. The usual "
+     "loader skips them or reads them only when an index points there; another loader, or a "
+     "crafted index, may read them as code. hazmat examines those bytes as content of their "
+     "own and reports that they are there.",
+     "Ask the publisher why the file carries extra data; regenerate it with the framework's own "
+     "save function.",
+     506},
 };
 
 }  // namespace

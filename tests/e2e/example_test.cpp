@@ -1,0 +1,50 @@
+// examples/sentiment-demo is the project a user would download. Its README's
+// "Expected hazmat findings" section is the contract checked here: exactly one
+// finding above info, at the member and byte offset the README gives.
+
+#include <gtest/gtest.h>
+
+#include "cli_runner.hpp"
+
+namespace hazmat::e2e {
+namespace {
+
+// From examples/sentiment-demo/README.md: the REDUCE that calls
+// pydoc.pipepager sits at byte 87 of sentiment-head/data.pkl (its STACK_GLOBAL
+// at byte 30).
+constexpr int kPayloadReduceOffset = 87;
+
+nlohmann::json scan_example(int& exit_code) {
+    CliOptions options;
+    options.cwd = source_dir();
+    const auto result =
+        run_hazmat({"scan", "--format", "json", "examples/sentiment-demo"}, options);
+    exit_code = result.exit_code;
+    return parse_report(result);
+}
+
+TEST(SentimentDemo, ReportsOnlyTheHiddenShellCall) {
+    int exit_code = -1;
+    const auto report = scan_example(exit_code);
+    EXPECT_EQ(exit_code, 1);
+
+    const auto findings = findings_above_info(report);
+    ASSERT_EQ(findings.size(), 1u) << report.dump(2);
+    const auto& finding = findings[0];
+    EXPECT_EQ(finding["rule_id"], "HZ-PKL-002");
+    EXPECT_EQ(finding["severity"], "critical");
+    EXPECT_EQ(chain_of(finding),
+              (Chain{{"file", "examples/sentiment-demo/models/sentiment-head.pt"},
+                     {"member", "sentiment-head/data.pkl"}}));
+    EXPECT_EQ(finding["location"]["offset"], kPayloadReduceOffset);
+}
+
+TEST(SentimentDemo, ExaminesEveryModel) {
+    int exit_code = -1;
+    const auto report = scan_example(exit_code);
+    EXPECT_EQ(report["summary"]["formats"].value("pytorch-zip", 0), 2);
+    EXPECT_EQ(report["summary"]["files"], 9);
+}
+
+}  // namespace
+}  // namespace hazmat::e2e
