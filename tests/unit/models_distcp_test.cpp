@@ -51,13 +51,13 @@ TEST(Distcp, AccountsForBytesNoArchiveClaims) {
     EXPECT_TRUE(split_concatenated_archives(span_of("")).empty());
 }
 
-TEST(Distcp, HandsOverEveryArchiveTheZipReaderDoesNotSee) {
+TEST(Distcp, HandsOverEveryArchiveOfTheShard) {
     const auto shard = read_fixture("models/malicious/distcp_payload/__0_0.distcp");
     auto run = run_analyzer(std::make_unique<DistcpAnalyzer>(), shard, "ckpt/__0_0.distcp");
 
-    // The shard sniffs as zip, so the zip analyzer reads the archive at the
-    // end; the two before it would go unexamined without this analyzer.
-    ASSERT_EQ(run->dispatched.size(), 2u);
+    // A zip reader would see only the archive at the end; the payload sits in
+    // the first one, which torch.load reads at the offset .metadata gives.
+    ASSERT_EQ(run->dispatched.size(), 3u);
     EXPECT_EQ(run->dispatched[0].location,
               location_of({file_part("ckpt/__0_0.distcp"), stream_part("archive at byte 0")}));
     EXPECT_EQ(run->dispatched[0].format, Format::zip);
@@ -65,6 +65,8 @@ TEST(Distcp, HandsOverEveryArchiveTheZipReaderDoesNotSee) {
     EXPECT_NE(run->dispatched[0].bytes.find("cbuiltins\neval\n"), std::string::npos);
     EXPECT_EQ(run->dispatched[1].location,
               location_of({file_part("ckpt/__0_0.distcp"), stream_part("archive at byte 431")}));
+    EXPECT_EQ(run->dispatched[2].location,
+              location_of({file_part("ckpt/__0_0.distcp"), stream_part("archive at byte 1178")}));
     EXPECT_TRUE(run->findings().empty());
     EXPECT_EQ(run->report.stats().formats.at("pytorch-distcp"), 1u);
 }
@@ -82,7 +84,7 @@ TEST(Distcp, ReportsAndExaminesDataBetweenArchives) {
     EXPECT_EQ(findings[0].rule_id, rules::kDataOutsideStructure);
     EXPECT_EQ(findings[0].severity, Severity::medium);
     EXPECT_EQ(findings[0].location.offset, 431u);
-    ASSERT_EQ(run->dispatched.size(), 3u);
+    ASSERT_EQ(run->dispatched.size(), 4u);
     EXPECT_EQ(run->dispatched[1].location,
               location_of({file_part("__0_0.distcp"), stream_part("data at byte 431")}));
     EXPECT_EQ(run->dispatched[1].bytes, hidden);
@@ -90,8 +92,6 @@ TEST(Distcp, ReportsAndExaminesDataBetweenArchives) {
 }
 
 TEST(Distcp, ShardThatDoesNotSniffAsZipHasEveryArchiveHandedOver) {
-    // No zip analyzer runs on content that does not start like a zip, so the
-    // last archive is this analyzer's to hand over too.
     const std::string crafted = "\x80\x02N." + benign_shard();
     auto run = run_analyzer(std::make_unique<DistcpAnalyzer>(), crafted, "__0_0.distcp");
     ASSERT_EQ(run->dispatched.size(), 4u);
@@ -99,11 +99,20 @@ TEST(Distcp, ShardThatDoesNotSniffAsZipHasEveryArchiveHandedOver) {
               location_of({file_part("__0_0.distcp"), stream_part("archive at byte 1182")}));
 }
 
-TEST(Distcp, SingleArchiveShardIsLeftToTheZipAnalyzer) {
+TEST(Distcp, SingleArchiveShardIsHandedOverWhole) {
     auto run = run_analyzer(std::make_unique<DistcpAnalyzer>(), benign_shard().substr(1178),
                             "__0_1.distcp");
-    EXPECT_TRUE(run->dispatched.empty());
+    ASSERT_EQ(run->dispatched.size(), 1u);
+    EXPECT_EQ(run->dispatched[0].location,
+              location_of({file_part("__0_1.distcp"), stream_part("archive at byte 0")}));
     EXPECT_TRUE(run->findings().empty());
+}
+
+TEST(Distcp, ClaimsTheShardSoNoZipReaderMisreadsIt) {
+    Blob blob;
+    blob.bytes = hazmat::testing::bytes_of(benign_shard());
+    blob.name = "ckpt/__0_0.distcp";
+    EXPECT_TRUE(DistcpAnalyzer().claims_exclusively(blob, Format::zip));
 }
 
 TEST(Distcp, OnlyShardsAreAccepted) {
