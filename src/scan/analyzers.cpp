@@ -1,10 +1,40 @@
 #include "scan/analyzers.hpp"
 
+#include "scan/secrets/secrets_analyzer.hpp"
+
 namespace hazmat {
 
+namespace {
+
+Result<std::unique_ptr<Analyzer>> load_secrets(const AnalyzerOptions& options) {
+    auto secrets = secrets::SecretsAnalyzer::load(options.data.rules() / "secrets");
+    if (!secrets)
+        return secrets.error();
+    return std::unique_ptr<Analyzer>(std::move(*secrets));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& options) {
-    (void)options;
     std::vector<std::unique_ptr<Analyzer>> analyzers;
+    auto secrets = load_secrets(options);
+    if (!secrets)
+        return secrets.error();
+    analyzers.push_back(std::move(*secrets));
+    return std::make_unique<Dispatcher>(std::move(analyzers));
+}
+
+Result<std::unique_ptr<Dispatcher>> build_history_dispatcher(const AnalyzerOptions& options) {
+    // Old versions of models and code cannot run unless someone checks them
+    // out, and examining every version of every checkpoint would multiply a
+    // scan's cost by the length of the history; what history still leaks is
+    // credentials. Container analyzers belong here too, so that a secret in a
+    // committed archive is found.
+    std::vector<std::unique_ptr<Analyzer>> analyzers;
+    auto secrets = load_secrets(options);
+    if (!secrets)
+        return secrets.error();
+    analyzers.push_back(std::move(*secrets));
     return std::make_unique<Dispatcher>(std::move(analyzers));
 }
 
