@@ -13,6 +13,16 @@ Result<std::unique_ptr<Analyzer>> load_secrets(const AnalyzerOptions& options) {
     return std::unique_ptr<Analyzer>(std::move(*secrets));
 }
 
+// Claims every blob of the history as identified: history is examined for
+// credentials only, and whether a file is a model that hazmat can verify is
+// decided on the working tree, not once per old version.
+class HistoryScope : public Analyzer {
+  public:
+    std::string_view name() const override { return "history"; }
+    bool accepts(const Blob&, Format) const override { return true; }
+    void analyze(const Blob&, Format, ScanContext&) const override {}
+};
+
 }  // namespace
 
 Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& options) {
@@ -35,6 +45,7 @@ Result<std::unique_ptr<Dispatcher>> build_history_dispatcher(const AnalyzerOptio
     if (!secrets)
         return secrets.error();
     analyzers.push_back(std::move(*secrets));
+    analyzers.push_back(std::make_unique<HistoryScope>());
     return std::make_unique<Dispatcher>(std::move(analyzers));
 }
 
