@@ -235,12 +235,17 @@ bool jwt_valid(std::string_view token) {
 }
 
 bool base64_json_valid(std::string_view value) {
-    if (const auto decoded = decode_base64(value); decoded && is_json_object(*decoded))
-        return true;
-    const auto separator = value.find_last_of("_-");
-    if (separator == std::string_view::npos)
-        return false;
-    const auto decoded = decode_base64(value.substr(separator + 1));
+    // Tokens put a fixed prefix before the encoded object ("ops_", "sk.")
+    // and sometimes a signature after a dot; the object itself starts with
+    // '{' (base64 "eyJ" compact, "ew" pretty-printed).
+    auto start = value.find("eyJ");
+    if (start == std::string_view::npos)
+        start = value.find("ew");
+    if (start == std::string_view::npos)
+        start = 0;
+    auto encoded = value.substr(start);
+    encoded = encoded.substr(0, encoded.find('.'));
+    const auto decoded = decode_base64(encoded);
     return decoded && is_json_object(*decoded);
 }
 

@@ -29,8 +29,8 @@ bool jwt_valid(std::string_view token);
 // The decoded payload of a valid JWT, for placeholder checks.
 std::optional<std::string> jwt_payload(std::string_view token);
 
-// The value (or the part after its last '_' or '-' prefix separator, for
-// tokens like "prefix_<base64>") decodes to a JSON object.
+// The base64 part of the value (from the encoded '{', up to a '.') decodes
+// to a JSON object.
 bool base64_json_valid(std::string_view value);
 
 // A Discord bot token's first segment is the base64 of the bot's numeric id.
