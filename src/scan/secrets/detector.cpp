@@ -147,6 +147,8 @@ struct SecretDetector::Impl {
     std::vector<std::string> keywords;                 // lower-cased, unique
     std::vector<std::vector<uint32_t>> rule_keywords;  // per rule: keyword ids
     std::vector<int> partner;                          // per rule: rule index or -1
+    std::vector<std::vector<uint32_t>> keyword_rules;  // per keyword: rules that need it
+    std::vector<std::vector<uint32_t>> partner_of;     // per rule: rules it is the partner of
     mutable std::mutex pool_mutex;
     mutable std::vector<Scratch> pool;
 
@@ -186,13 +188,22 @@ Result<bool> SecretDetector::Impl::compile() {
     rule_keywords.resize(set.rules.size());
     partner.assign(set.rules.size(), -1);
 
+    std::vector<unsigned> ids;
     for (size_t r = 0; r < set.rules.size(); ++r) {
         const auto& rule = set.rules[r];
-        expressions.push_back(rule.pattern);
-        flags.push_back(rule.case_insensitive ? HS_FLAG_CASELESS : 0);
+        const unsigned rule_flags = rule.case_insensitive ? HS_FLAG_CASELESS : 0;
+        // A rule that needs a keyword or a partner runs (with RE2) only on
+        // the lines around one: shapes like "32 hexadecimal digits" match
+        // everywhere and would slow the shared database down tenfold.
+        const bool needs_context = !rule.keywords.empty() || !rule.partner.empty();
+        if (!needs_context) {
+            expressions.push_back(rule.pattern);
+            flags.push_back(rule_flags);
+            ids.push_back(static_cast<unsigned>(r));
+        }
         hs_expr_info_t* info = nullptr;
         hs_compile_error_t* error = nullptr;
-        if (hs_expression_info(rule.pattern.c_str(), flags.back(), &info, &error) != HS_SUCCESS) {
+        if (hs_expression_info(rule.pattern.c_str(), rule_flags, &info, &error) != HS_SUCCESS) {
             const std::string message = error->message;
             hs_free_compile_error(error);
             return Error{fmt::format("secret rule {} ({}): pattern rejected by vectorscan: {}",
@@ -231,21 +242,30 @@ Result<bool> SecretDetector::Impl::compile() {
             }
         }
     }
-    for (const auto& keyword : keywords) {
-        expressions.push_back(escape_literal(keyword));
-        flags.push_back(HS_FLAG_CASELESS);
+    keyword_rules.resize(keywords.size());
+    partner_of.resize(set.rules.size());
+    for (uint32_t r = 0; r < set.rules.size(); ++r) {
+        for (const uint32_t k : rule_keywords[r])
+            keyword_rules[k].push_back(r);
+        if (partner[r] >= 0)
+            partner_of[static_cast<size_t>(partner[r])].push_back(r);
     }
-    for (const auto& marker : set.ignore_markers) {
-        expressions.push_back(escape_literal(marker));
+    const auto keyword_base = static_cast<unsigned>(set.rules.size());
+    for (size_t k = 0; k < keywords.size(); ++k) {
+        expressions.push_back(escape_literal(keywords[k]));
         flags.push_back(HS_FLAG_CASELESS);
+        ids.push_back(keyword_base + static_cast<unsigned>(k));
+    }
+    const auto marker_base = keyword_base + static_cast<unsigned>(keywords.size());
+    for (size_t m = 0; m < set.ignore_markers.size(); ++m) {
+        expressions.push_back(escape_literal(set.ignore_markers[m]));
+        flags.push_back(HS_FLAG_CASELESS);
+        ids.push_back(marker_base + static_cast<unsigned>(m));
     }
 
     std::vector<const char*> pointers;
-    std::vector<unsigned> ids;
-    for (size_t i = 0; i < expressions.size(); ++i) {
-        pointers.push_back(expressions[i].c_str());
-        ids.push_back(static_cast<unsigned>(i));
-    }
+    for (const auto& expression : expressions)
+        pointers.push_back(expression.c_str());
     hs_database_t* db = nullptr;
     hs_compile_error_t* error = nullptr;
     if (hs_compile_multi(pointers.data(), flags.data(), ids.data(),
@@ -254,8 +274,8 @@ Result<bool> SecretDetector::Impl::compile() {
         const std::string message = error->message;
         const int index = error->expression;
         hs_free_compile_error(error);
-        const std::string which = index >= 0 && static_cast<size_t>(index) < set.rules.size()
-                                      ? set.rules[static_cast<size_t>(index)].id
+        const std::string which = index >= 0 && ids[static_cast<size_t>(index)] < keyword_base
+                                      ? set.rules[ids[static_cast<size_t>(index)]].id
                                       : "the keyword list";
         return Error{fmt::format("secret rules: vectorscan cannot compile {}: {}", which, message)};
     }
@@ -295,30 +315,72 @@ std::optional<size_t> SecretDetector::Impl::pem_end(std::string_view text,
 void SecretDetector::Impl::confirm(std::string_view text, const Hits& hits, size_t core_begin,
                                    size_t core_end, bool binary,
                                    std::vector<Candidate>& out) const {
-    std::vector<Hit> rule_hits = hits.rules;
-    std::sort(rule_hits.begin(), rule_hits.end(), [](const Hit& a, const Hit& b) {
-        return std::tie(a.id, a.end) < std::tie(b.id, b.end);
+    // Rules that need a keyword or a partner are skipped wholesale when the
+    // chunk has neither: hashes and UUIDs match their shapes everywhere in
+    // lock files, and confirming each would cost more than the scan.
+    std::vector<bool> keyword_present(keywords.size(), false);
+    for (const auto& hit : hits.keywords)
+        keyword_present[hit.id] = true;
+    std::vector<bool> rule_present(set.rules.size(), false);
+    for (const auto& hit : hits.rules)
+        rule_present[hit.id] = true;
+    const auto context_possible = [&](uint32_t r) {
+        if (rule_keywords[r].empty() && partner[r] < 0)
+            return true;
+        if (partner[r] >= 0 && rule_present[static_cast<size_t>(partner[r])])
+            return true;
+        return std::any_of(rule_keywords[r].begin(), rule_keywords[r].end(),
+                           [&](uint32_t k) { return keyword_present[k]; });
+    };
+    struct Window {
+        uint32_t rule;
+        size_t begin;
+        size_t end;
+    };
+    std::vector<Window> windows;
+    windows.reserve(hits.rules.size());
+    for (const auto& hit : hits.rules) {
+        if (context_possible(hit.id) && !(binary && set.rules[hit.id].generic)) {
+            const size_t begin = hit.end > max_width[hit.id] ? hit.end - max_width[hit.id] : 0;
+            windows.push_back({hit.id, begin, hit.end});
+        }
+    }
+    // Rules that need context run on the lines around each keyword and
+    // around each match of their partner.
+    for (const auto& hit : hits.keywords) {
+        for (const uint32_t r : keyword_rules[hit.id]) {
+            if (binary && set.rules[r].generic)
+                continue;
+            const auto [start, stop] = context_range(text, hit.end - keywords[hit.id].size(),
+                                                     hit.end, set.rules[r].context_lines);
+            windows.push_back({r, start, stop});
+        }
+    }
+    for (const auto& hit : hits.rules) {
+        for (const uint32_t r : partner_of[hit.id]) {
+            const size_t begin = hit.end > max_width[hit.id] ? hit.end - max_width[hit.id] : 0;
+            const auto [start, stop] =
+                context_range(text, begin, hit.end, set.rules[r].context_lines);
+            windows.push_back({r, start, stop});
+        }
+    }
+    std::sort(windows.begin(), windows.end(), [](const Window& a, const Window& b) {
+        return std::tie(a.rule, a.begin) < std::tie(b.rule, b.begin);
     });
     re2::StringPiece groups[2];
-    for (size_t i = 0; i < rule_hits.size();) {
-        const uint32_t r = rule_hits[i].id;
+    for (size_t i = 0; i < windows.size();) {
+        const uint32_t r = windows[i].rule;
         const auto& rule = set.rules[r];
         // Overlapping windows of one rule are merged: a greedy pattern
         // reports a match at every end position of a long token.
-        size_t window_begin = rule_hits[i].end > max_width[r] ? rule_hits[i].end - max_width[r] : 0;
-        size_t window_end = rule_hits[i].end;
+        const size_t window_begin = windows[i].begin;
+        size_t window_end = windows[i].end;
         size_t j = i + 1;
-        for (; j < rule_hits.size() && rule_hits[j].id == r; ++j) {
-            const size_t next_begin =
-                rule_hits[j].end > max_width[r] ? rule_hits[j].end - max_width[r] : 0;
-            if (next_begin > window_end)
-                break;
-            window_end = rule_hits[j].end;
-        }
-        const bool skip = binary && rule.generic;
+        for (; j < windows.size() && windows[j].rule == r && windows[j].begin <= window_end; ++j)
+            window_end = std::max(window_end, windows[j].end);
         const auto& regex = *regexes[r];
         const int wanted = std::min(regex.NumberOfCapturingGroups(), 1) + 1;
-        for (size_t pos = window_begin; !skip && pos < window_end;) {
+        for (size_t pos = window_begin; pos < window_end;) {
             if (!regex.Match(re2::StringPiece(text.data(), text.size()), pos, window_end,
                              RE2::UNANCHORED, groups, wanted))
                 break;
