@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "cli/cli.hpp"
+#include "core/baseline.hpp"
 #include "core/exit_code.hpp"
 #include "core/scanner.hpp"
 #include "hazmat_version.hpp"
@@ -26,6 +28,10 @@ struct ScanOptions {
     std::vector<std::string> allow_callables;
     ScanLimits limits;
     double timeout_seconds = 300;
+    bool no_history = false;
+    bool all_objects = false;
+    std::string baseline;
+    std::string write_baseline;
 };
 
 Result<std::string> render(const Report& report, const ScanOptions& options,
@@ -98,12 +104,61 @@ int run_scan(const ScanOptions& options, const GlobalOptions& global) {
     scanner.on_file([](const WalkEntry& entry) {
         spdlog::info("examining {} ({} bytes)", entry.display, entry.size);
     });
+    std::unique_ptr<Dispatcher> history_dispatcher;
+    const bool any_repository =
+        std::any_of(options.targets.begin(), options.targets.end(),
+                    [](const std::string& target) { return has_git_directory(target); });
+    if (!options.no_history && any_repository) {
+        auto built = build_history_dispatcher(analyzer_options);
+        if (!built) {
+            print_error(built.error().message);
+            return kExitUsage;
+        }
+        history_dispatcher = std::move(*built);
+        GitHistoryOptions history;
+        history.all_objects = options.all_objects;
+        scanner.enable_history(*history_dispatcher, history);
+    }
+    std::optional<Baseline> baseline;
+    if (!options.baseline.empty()) {
+        auto loaded = Baseline::load(options.baseline);
+        if (!loaded) {
+            print_error(loaded.error().message);
+            return kExitUsage;
+        }
+        baseline = std::move(*loaded);
+    }
+    // Findings the baseline hides still belong in a baseline written now.
+    std::mutex hidden_mutex;
+    std::vector<Finding> hidden;
+    if (baseline) {
+        scanner.set_filter([&](const Finding& finding) {
+            if (finding.fingerprint.empty() || !baseline->contains(finding.fingerprint))
+                return true;
+            const std::lock_guard lock(hidden_mutex);
+            hidden.push_back(finding);
+            return false;
+        });
+    }
+
     const auto start = std::chrono::steady_clock::now();
     for (const auto& target : options.targets)
         scanner.scan(target, report);
     report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
     report.finish();
+    if (scanner.filtered() > 0 && !global.quiet) {
+        fmt::print(stderr, "hazmat: {} known finding{} hidden by the baseline {}\n",
+                   scanner.filtered(), scanner.filtered() == 1 ? "" : "s", options.baseline);
+    }
+    if (!options.write_baseline.empty()) {
+        std::vector<Finding> all = report.findings();
+        all.insert(all.end(), hidden.begin(), hidden.end());
+        if (auto written = write_baseline(options.write_baseline, all); !written) {
+            print_error(written.error().message);
+            return kExitUsage;
+        }
+    }
 
     auto text = render(report, options, global);
     if (!text) {
@@ -151,6 +206,17 @@ void add_scan_command(CLI::App& app, const GlobalOptions& global, int& exit_code
     scan->add_option("--max-pickle-opcodes", options->limits.pickle_max_opcodes,
                      "Most pickle opcodes executed per file on disk")
         ->default_str(std::to_string(options->limits.pickle_max_opcodes));
+    scan->add_flag("--no-history", options->no_history,
+                   "Do not read the git history of a target that is a repository (by default "
+                   "every blob reachable from any ref is searched for credentials once)");
+    scan->add_flag("--all-objects", options->all_objects,
+                   "Also search git objects no ref reaches (amended commits, dropped stashes)");
+    scan->add_option("--baseline", options->baseline,
+                     "Hide findings whose fingerprint is in FILE (written by --write-baseline)")
+        ->check(CLI::ExistingFile);
+    scan->add_option("--write-baseline", options->write_baseline,
+                     "Write the fingerprints of this scan's findings to FILE, to pass to "
+                     "--baseline later");
     scan->callback([options, &global, &exit_code] { exit_code = run_scan(*options, global); });
 }
 

@@ -23,6 +23,16 @@ struct Finding {
     std::vector<std::string> evidence;
     std::string remediation;
     std::optional<int> cwe;
+    // Baselines. `fingerprint` identifies this finding across scans: the
+    // same fact in the same file keeps it when lines move, when the target
+    // is scanned from another directory and, in git history, from another
+    // commit. The scanner computes it (see make_fingerprint) from the rule,
+    // the location's path relative to the target and `fingerprint_key`,
+    // which an analyzer sets to what tells this occurrence apart (for a
+    // secret, a hash of its value). No key, no fingerprint: such a finding
+    // cannot be hidden by a baseline.
+    std::string fingerprint_key;
+    std::string fingerprint;
 
     // A finding for `rule` with the rule's defaults filled in.
     static Finding from_rule(const RuleInfo& rule, std::string message, Location location);
@@ -41,7 +51,25 @@ struct Finding {
         location.offset = value;
         return *this;
     }
+    Finding& with_fingerprint_key(std::string key) {
+        fingerprint_key = std::move(key);
+        return *this;
+    }
 };
+
+// The part of a location that a fingerprint depends on: file, archive member
+// and decompression hops ("model.zip!cfg/settings.json"), with the target's
+// own display prefix removed from the file. Commits, embedded parts, lines
+// and offsets are left out so that the fingerprint survives edits around it.
+std::string fingerprint_path(const Location& location, std::string_view target_display);
+
+// Hex SHA-256 over the rule id, the fingerprint path and the key, 32
+// characters long. Fills `finding.fingerprint` when it has a key.
+std::string make_fingerprint(std::string_view rule_id, std::string_view path, std::string_view key);
+void finalize_fingerprint(Finding& finding, std::string_view target_display);
+
+// Lower-case hex SHA-256 of some bytes (for fingerprint keys).
+std::string sha256_hex(std::string_view bytes);
 
 // Findings are reported in a stable order: by location, then offset, then rule.
 bool finding_order(const Finding& a, const Finding& b);

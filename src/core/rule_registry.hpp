@@ -46,5 +46,8 @@ class RuleRegistry {
 std::span<const RuleInfo> scan_rules();    // HZ-SCAN-*: could not verify
 std::span<const RuleInfo> model_rules();   // HZ-MDL-*: model containers and archives
 std::span<const RuleInfo> pickle_rules();  // HZ-PKL-*: pickle payloads
+// HZ-SEC-*: leaked credentials. Built at first use from the rule data files
+// compiled into the binary (rules/secrets/*.toml), so it is not constant-initialized.
+std::span<const RuleInfo> secret_rules();
 
 }  // namespace hazmat

@@ -39,6 +39,8 @@ json finding_json(const Finding& finding) {
         {"remediation", finding.remediation},
     };
     out["cwe"] = finding.cwe ? json(*finding.cwe) : json(nullptr);
+    if (!finding.fingerprint.empty())
+        out["fingerprint"] = finding.fingerprint;
     return out;
 }
 

@@ -75,6 +75,10 @@ void render_finding(std::string& out, const Finding& finding, const Palette& pal
         fmt::format_to(std::back_inserter(out), "           {}what to do:{} {}\n", palette.bold(),
                        palette.reset(), finding.remediation);
     }
+    if (!finding.fingerprint.empty()) {
+        fmt::format_to(std::back_inserter(out), "           {}fingerprint: {}{}\n", palette.dim(),
+                       finding.fingerprint, palette.reset());
+    }
 }
 
 std::string format_list(const ScanStats& stats) {

@@ -5,11 +5,32 @@
 #include "scan/models/numpy.hpp"
 #include "scan/models/torch_archive.hpp"
 #include "scan/models/torch_legacy.hpp"
+#include "scan/secrets/secrets_analyzer.hpp"
 
 namespace hazmat {
 
+namespace {
+
+Result<std::unique_ptr<Analyzer>> load_secrets(const AnalyzerOptions& options) {
+    auto secrets = secrets::SecretsAnalyzer::load(options.data.rules() / "secrets");
+    if (!secrets)
+        return secrets.error();
+    return std::unique_ptr<Analyzer>(std::move(*secrets));
+}
+
+// Claims every blob of the history as identified: history is examined for
+// credentials only, and whether a file is a model that hazmat can verify is
+// decided on the working tree, not once per old version.
+class HistoryScope : public Analyzer {
+  public:
+    std::string_view name() const override { return "history"; }
+    bool accepts(const Blob&, Format) const override { return true; }
+    void analyze(const Blob&, Format, ScanContext&) const override {}
+};
+
+}  // namespace
+
 Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& options) {
-    (void)options;
     std::vector<std::unique_ptr<Analyzer>> analyzers;
     for (auto& analyzer : archive_analyzers())
         analyzers.push_back(std::move(analyzer));
@@ -18,6 +39,27 @@ Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& opti
     analyzers.push_back(std::make_unique<models::TorchLegacyAnalyzer>());
     analyzers.push_back(std::make_unique<models::TorchTarRecordAnalyzer>());
     analyzers.push_back(std::make_unique<models::DistcpAnalyzer>());
+    auto secrets = load_secrets(options);
+    if (!secrets)
+        return secrets.error();
+    analyzers.push_back(std::move(*secrets));
+    return std::make_unique<Dispatcher>(std::move(analyzers));
+}
+
+Result<std::unique_ptr<Dispatcher>> build_history_dispatcher(const AnalyzerOptions& options) {
+    // Old versions of models and code cannot run unless someone checks them
+    // out, and examining every version of every checkpoint would multiply a
+    // scan's cost by the length of the history; what history still leaks is
+    // credentials. Container analyzers are here too, so that a secret in a
+    // committed archive is found.
+    std::vector<std::unique_ptr<Analyzer>> analyzers;
+    for (auto& analyzer : archive_analyzers())
+        analyzers.push_back(std::move(analyzer));
+    auto secrets = load_secrets(options);
+    if (!secrets)
+        return secrets.error();
+    analyzers.push_back(std::move(*secrets));
+    analyzers.push_back(std::make_unique<HistoryScope>());
     return std::make_unique<Dispatcher>(std::move(analyzers));
 }
 

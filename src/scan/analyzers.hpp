@@ -22,4 +22,8 @@ struct AnalyzerOptions {
 // naming the file when shipped or user data cannot be loaded.
 Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& options);
 
+// The analyzers that examine blobs from git history: credentials, and the
+// containers that can carry them.
+Result<std::unique_ptr<Dispatcher>> build_history_dispatcher(const AnalyzerOptions& options);
+
 }  // namespace hazmat
