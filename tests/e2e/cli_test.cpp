@@ -28,7 +28,10 @@ std::string data_version() {
 
 // A data directory whose versions differ from the shipped ones, so a test can
 // tell which directory hazmat used.
+// A copy of the build tree's data directory with its own version stamps, so a
+// report shows which directory was used.
 fs::path make_data_dir(const fs::path& root, std::string_view version) {
+    fs::copy(HAZMAT_BUILD_DATA_DIR, root, fs::copy_options::recursive);
     write_file(root / "rules" / "VERSION", std::string(version) + "-rules\n");
     write_file(root / "data" / "VERSION", std::string(version) + "-data\n");
     return root;
