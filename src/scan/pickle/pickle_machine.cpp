@@ -34,6 +34,8 @@ constexpr uint64_t kDeadlineStride = 4096;
 
 #define HZ_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HZ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+// The per-opcode helpers: forced inline so the dispatch loop stays flat.
+#define HZ_INLINE __attribute__((always_inline)) inline
 
 // The unpickler memo. CPython keeps an array that it grows to twice the
 // largest index put, so LONG_BINPUT 1000000000 makes it allocate gigabytes
@@ -77,7 +79,7 @@ class Memo {
 
   private:
     void grow(uint64_t size) {
-        dense_.resize(std::max<uint64_t>(size, std::min<uint64_t>(dense_.size() * 2, size + 4096)));
+        dense_.resize(size);
         if (sparse_.empty() || sparse_min_ >= dense_.size())
             return;
         // Entries that the dense part now covers move there.
@@ -94,7 +96,7 @@ class Memo {
         sparse_min_ = new_min;
     }
 
-    std::vector<Value> dense_;
+    SegmentedArray<Value> dense_;
     std::unordered_map<uint64_t, Value> sparse_;
     uint64_t sparse_min_ = UINT64_MAX;
     uint64_t count_ = 0;
@@ -264,7 +266,7 @@ class PickleMachine::Impl {
     void refresh_watch() { watch_ = std::min(frame_end_, jump_at_); }
 
     // --- input ---------------------------------------------------------------
-    bool read(uint64_t n, const uint8_t*& out) {
+    HZ_INLINE bool read(uint64_t n, const uint8_t*& out) {
         if (HZ_UNLIKELY(size_ - pos_ < n))
             return truncated();
         out = data_ + pos_;
@@ -272,11 +274,11 @@ class PickleMachine::Impl {
         return true;
     }
     bool read_line(std::string_view& line);
-    bool read_size(int width, uint64_t& out);
+    HZ_INLINE bool read_size(int width, uint64_t& out);
 
     // --- stack ---------------------------------------------------------------
-    uint64_t fence() const { return marks_.empty() ? 0 : marks_.back(); }
-    bool push(Value value) {
+    HZ_INLINE uint64_t fence() const { return marks_.empty() ? 0 : marks_.back(); }
+    HZ_INLINE bool push(Value value) {
         if (HZ_UNLIKELY(stack_.size() >= options_.max_stack))
             return stack_limit(value);
         stack_.push_back(value);
@@ -286,7 +288,7 @@ class PickleMachine::Impl {
     bool underflow() {
         return invalid(marks_.empty() ? "unpickling stack underflow" : "unexpected MARK found");
     }
-    bool pop(Value& out) {
+    HZ_INLINE bool pop(Value& out) {
         if (HZ_UNLIKELY(stack_.size() <= fence()))
             return underflow();
         out = stack_.back();
@@ -295,8 +297,8 @@ class PickleMachine::Impl {
     }
     bool marker(uint64_t& mark);
     void clear_stack_to(uint64_t size);
-    bool memo_put(uint64_t index);
-    bool memo_get(uint64_t index);
+    HZ_INLINE bool memo_put(uint64_t index);
+    HZ_INLINE bool memo_get(uint64_t index);
     bool check_nesting(const Value& value);
 
     // --- opcodes -------------------------------------------------------------
@@ -305,7 +307,7 @@ class PickleMachine::Impl {
     bool op_counted_long(int width);
     bool op_float();
     bool op_string();
-    bool op_counted_text(int width, ValueKind kind);
+    HZ_INLINE bool op_counted_text(int width, ValueKind kind);
     bool op_unicode();
     bool op_counted_tuple(uint64_t count);
     bool op_tuple();
@@ -490,8 +492,8 @@ bool PickleMachine::Impl::read_line(std::string_view& line) {
     return true;
 }
 
-bool PickleMachine::Impl::read_size(int width, uint64_t& out) {
-    const uint8_t* p;
+HZ_INLINE bool PickleMachine::Impl::read_size(int width, uint64_t& out) {
+    const uint8_t* p = nullptr;
     if (!read(static_cast<uint64_t>(width), p))
         return false;
     uint64_t value = 0;
@@ -526,7 +528,7 @@ bool PickleMachine::Impl::check_nesting(const Value& value) {
     return true;
 }
 
-bool PickleMachine::Impl::memo_put(uint64_t index) {
+HZ_INLINE bool PickleMachine::Impl::memo_put(uint64_t index) {
     if (stack_.size() <= fence())
         return underflow();
     const Value value = stack_.back();
@@ -540,7 +542,7 @@ bool PickleMachine::Impl::memo_put(uint64_t index) {
     return true;
 }
 
-bool PickleMachine::Impl::memo_get(uint64_t index) {
+HZ_INLINE bool PickleMachine::Impl::memo_get(uint64_t index) {
     const Value* value = memo_.get(index);
     if (!value)
         return invalid(fmt::format("Memo value not found at index {}", index));
@@ -553,7 +555,7 @@ bool PickleMachine::Impl::memo_get(uint64_t index) {
 
 bool PickleMachine::Impl::step(uint8_t opcode) {
     const uint64_t offset = op_start_;
-    const uint8_t* p;
+    const uint8_t* p = nullptr;
     switch (opcode) {
         case op::kNone:
             return push(Value::of_kind(ValueKind::none));
@@ -810,7 +812,7 @@ bool PickleMachine::Impl::op_long() {
 }
 
 bool PickleMachine::Impl::op_counted_long(int width) {
-    const uint8_t* p;
+    const uint8_t* p = nullptr;
     if (!read(static_cast<uint64_t>(width), p))
         return false;
     int64_t count = 0;
@@ -873,12 +875,12 @@ bool PickleMachine::Impl::op_unicode() {
                             line.size()));
 }
 
-bool PickleMachine::Impl::op_counted_text(int width, ValueKind kind) {
+HZ_INLINE bool PickleMachine::Impl::op_counted_text(int width, ValueKind kind) {
     uint64_t length = 0;
     if (!read_size(width, length))
         return false;
     const uint64_t start = pos_;
-    const uint8_t* p;
+    const uint8_t* p = nullptr;
     if (!read(length, p))
         return false;
     if (HZ_UNLIKELY(length > UINT32_MAX)) {
@@ -1464,7 +1466,7 @@ bool PickleMachine::Impl::op_stack_global(uint64_t offset) {
 }
 
 bool PickleMachine::Impl::op_ext(int width, uint64_t offset) {
-    const uint8_t* p;
+    const uint8_t* p = nullptr;
     if (!read(static_cast<uint64_t>(width), p))
         return false;
     int64_t code = 0;

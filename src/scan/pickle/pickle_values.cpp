@@ -15,7 +15,7 @@ uint32_t ValueArena::create(ValueKind kind) {
         if (objects_.size() >= UINT32_MAX - 1)
             throw std::length_error("too many live pickle objects");
         id = static_cast<uint32_t>(objects_.size());
-        objects_.emplace_back();
+        objects_.resize(objects_.size() + 1);
     }
     Object& object = objects_[id];
     object.kind = kind;
@@ -40,6 +40,18 @@ uint32_t ValueArena::create_instance(const Instance& instance) {
 }
 
 uint32_t ValueArena::allocate_items(uint8_t capacity_class) {
+    if (capacity_class > kLargestPooledClass) {
+        uint32_t block;
+        if (!free_blocks_.empty()) {
+            block = free_blocks_.back();
+            free_blocks_.pop_back();
+        } else {
+            block = static_cast<uint32_t>(blocks_.size());
+            blocks_.emplace_back();
+        }
+        blocks_[block].resize(size_t{1} << capacity_class);
+        return block;
+    }
     if (free_ranges_.size() <= capacity_class)
         free_ranges_.resize(capacity_class + 1);
     auto& free = free_ranges_[capacity_class];
@@ -49,15 +61,36 @@ uint32_t ValueArena::allocate_items(uint8_t capacity_class) {
         return start;
     }
     const size_t size = size_t{1} << capacity_class;
-    if (pool_.size() + size >= UINT32_MAX)
+    size_t start = pool_.size();
+    // A range never crosses a segment boundary, so it is contiguous.
+    const size_t segment = decltype(pool_)::kSegment;
+    if ((start % segment) + size > segment)
+        start = (start / segment + 1) * segment;
+    if (start + size >= UINT32_MAX)
         throw std::length_error("pickle item pool exhausted");
-    const auto start = static_cast<uint32_t>(pool_.size());
-    pool_.resize(pool_.size() + size);
-    return start;
+    pool_.resize(start + size);
+    return static_cast<uint32_t>(start);
 }
 
 void ValueArena::free_items(uint32_t start, uint8_t capacity_class) {
+    if (capacity_class > kLargestPooledClass) {
+        blocks_[start] = std::vector<Value>();
+        free_blocks_.push_back(start);
+        return;
+    }
     free_ranges_[capacity_class].push_back(start);
+}
+
+Value* ValueArena::slots(const Object& object) {
+    if (object.capacity_class > kLargestPooledClass)
+        return blocks_[object.items].data();
+    return &pool_[object.items];
+}
+
+const Value* ValueArena::slots(const Object& object) const {
+    if (object.capacity_class > kLargestPooledClass)
+        return blocks_[object.items].data();
+    return &pool_[object.items];
 }
 
 void ValueArena::reserve_slot(Object& object) {
@@ -69,11 +102,20 @@ void ValueArena::reserve_slot(Object& object) {
     }
     if (object.stored < (uint32_t{1} << object.capacity_class))
         return;
-    // Grow like a vector; `object` may dangle after allocate, so re-fetch
-    // through the pool index only (objects_ is not touched here).
+    if (object.capacity_class >= 31)
+        throw std::length_error("pickle container too large");
     const uint8_t next_class = object.capacity_class + 1;
+    if (object.capacity_class > kLargestPooledClass) {
+        blocks_[object.items].resize(size_t{1} << next_class);
+        object.capacity_class = next_class;
+        return;
+    }
     const uint32_t start = allocate_items(next_class);
-    std::copy_n(pool_.begin() + object.items, object.stored, pool_.begin() + start);
+    const Value* from = slots(object);
+    Object moved = object;
+    moved.items = start;
+    moved.capacity_class = next_class;
+    std::copy_n(from, object.stored, slots(moved));
     free_items(object.items, object.capacity_class);
     object.items = start;
     object.capacity_class = next_class;
@@ -98,11 +140,10 @@ void ValueArena::append(uint32_t id, Value item) {
         return;
     }
     reserve_slot(object);
-    pool_[object.items + object.stored++] = item;
+    slots(object)[object.stored++] = item;
 }
 
-void ValueArena::append_pair(uint32_t id, Value key, Value value) {
-    Object& object = objects_[id];
+void ValueArena::append_pair_slow(Object& object, Value key, Value value) {
     ++object.length;
     track(object, key);
     track(object, value);
@@ -113,9 +154,9 @@ void ValueArena::append_pair(uint32_t id, Value key, Value value) {
         return;
     }
     reserve_slot(object);
-    pool_[object.items + object.stored++] = key;
+    slots(object)[object.stored++] = key;
     reserve_slot(object);
-    pool_[object.items + object.stored++] = value;
+    slots(object)[object.stored++] = value;
 }
 
 bool ValueArena::replace(uint32_t id, uint64_t index, Value item) {
@@ -127,8 +168,8 @@ bool ValueArena::replace(uint32_t id, uint64_t index, Value item) {
         return false;
     }
     track(object, item);
-    const Value old = pool_[object.items + index];
-    pool_[object.items + index] = item;
+    const Value old = slots(object)[index];
+    slots(object)[index] = item;
     release(old);
     return true;
 }
@@ -137,7 +178,7 @@ std::span<const Value> ValueArena::items(uint32_t id) const {
     const Object& object = objects_[id];
     if (!object.has_items)
         return {};
-    return {pool_.data() + object.items, object.stored};
+    return {slots(object), object.stored};
 }
 
 void ValueArena::destroy(uint32_t first) {
@@ -151,8 +192,9 @@ void ValueArena::destroy(uint32_t first) {
         const uint32_t id = value.a;
         Object& object = objects_[id];
         if (object.has_items) {
+            const Value* items = slots(object);
             for (uint32_t i = 0; i < object.stored; ++i) {
-                const Value& item = pool_[object.items + i];
+                const Value& item = items[i];
                 if (is_object(item.kind) && --objects_[item.a].refcount == 0)
                     releasing_.push_back(item);
             }

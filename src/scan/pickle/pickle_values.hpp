@@ -1,6 +1,8 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -116,6 +118,34 @@ struct Instance {
     uint64_t offset = 0;               // where it was created
 };
 
+// A growable array in fixed-size segments: growing never copies or moves
+// elements, so there is no moment when old and new storage both exist (a
+// vector doubling a gigabyte of values would briefly need three).
+template <typename T, unsigned Shift = 16>
+class SegmentedArray {
+  public:
+    static constexpr size_t kSegment = size_t{1} << Shift;
+
+    T& operator[](size_t i) { return segments_[i >> Shift][i & (kSegment - 1)]; }
+    const T& operator[](size_t i) const { return segments_[i >> Shift][i & (kSegment - 1)]; }
+    size_t size() const { return size_; }
+
+    // Grows to `n` elements; new elements are value-initialized.
+    void resize(size_t n) {
+        while ((segments_.size() << Shift) < n)
+            segments_.push_back(std::make_unique<T[]>(kSegment));
+        size_ = std::max(size_, n);
+    }
+    void push_back(const T& value) {
+        resize(size_ + 1);
+        (*this)[size_ - 1] = value;
+    }
+
+  private:
+    std::vector<std::unique_ptr<T[]>> segments_;
+    size_t size_ = 0;
+};
+
 // Objects with reference counts, as CPython keeps them: a container that
 // nothing refers to any more (popped, not memoized) is freed at once, so a
 // stream that builds and drops millions of tuples holds only the live ones.
@@ -141,7 +171,17 @@ class ValueArena {
     // over the caller's references. Plain elements past the bound are
     // counted, not kept, and their references released.
     void append(uint32_t id, Value item);
-    void append_pair(uint32_t id, Value key, Value value);
+    void append_pair(uint32_t id, Value key, Value value) {
+        Object& object = objects_[id];
+        // The common case of a huge benign dict: plain pairs past the bound
+        // are only counted.
+        if (is_plain(key.kind) && is_plain(value.kind) && !keep_all_ &&
+            object.stored >= 2 * kPlainItemsKept) {
+            ++object.length;
+            return;
+        }
+        append_pair_slow(object, key, value);
+    }
     // Replaces the element at `index` if it is kept (list item assignment).
     bool replace(uint32_t id, uint64_t index, Value item);
 
@@ -159,19 +199,28 @@ class ValueArena {
     size_t live_objects() const { return objects_.size() - free_objects_.size(); }
 
   private:
+    // Item ranges up to one pool segment live in the pool; larger ones (a
+    // container with tens of thousands of kept elements) get a block each.
+    static constexpr uint8_t kLargestPooledClass = 16;
+
     void destroy(uint32_t id);
+    void append_pair_slow(Object& object, Value key, Value value);
     uint32_t allocate_items(uint8_t capacity_class);
     void free_items(uint32_t start, uint8_t capacity_class);
+    Value* slots(const Object& object);
+    const Value* slots(const Object& object) const;
     void reserve_slot(Object& object);
     void track(Object& object, const Value& item);
 
-    std::vector<Object> objects_;
+    SegmentedArray<Object> objects_;
     std::vector<uint32_t> free_objects_;
-    std::vector<Instance> instances_;
+    SegmentedArray<Instance, 12> instances_;
     std::vector<uint32_t> free_instances_;
-    std::vector<Value> pool_;
+    SegmentedArray<Value> pool_;
     std::vector<std::vector<uint32_t>> free_ranges_;  // per capacity class
-    std::vector<Value> releasing_;                    // worklist of destroy()
+    std::vector<std::vector<Value>> blocks_;          // ranges above the largest pooled class
+    std::vector<uint32_t> free_blocks_;
+    std::vector<Value> releasing_;  // worklist of destroy()
     bool keep_all_;
 };
 
