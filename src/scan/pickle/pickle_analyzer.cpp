@@ -205,6 +205,7 @@ class BlobScan {
     void note_storage_ids(PickleMachine& machine);
     void report_junk(uint64_t from, uint64_t to, bool trailing);
     bool handle_after_stop(uint64_t& pos);
+    void report_extra_streams();
     void emit();
     Location stream_location(int stream, const std::vector<LocationPart>& inner) const;
 
@@ -219,6 +220,7 @@ class BlobScan {
         uint64_t start = 0;
         uint64_t end = 0;
         bool stopped = false;
+        bool consecutive = false;  // starts right after the previous STOP
     };
     std::vector<StreamInfo> streams_;
     std::vector<PendingFinding> findings_;
@@ -244,6 +246,17 @@ Location BlobScan::stream_location(int stream, const std::vector<LocationPart>& 
     return location;
 }
 
+bool used_as_stepping_stone(const CallableRecord& record,
+                            const std::vector<CallableRecord>& records) {
+    const std::string prefix = record.name + ".";
+    for (const auto& other : records) {
+        if (&other != &record && other.name.starts_with(prefix) &&
+            other.verdict.outcome != PolicyOutcome::allowed)
+            return true;
+    }
+    return false;
+}
+
 void BlobScan::collect_callables(std::vector<CallableRecord>& records, int stream,
                                  const std::vector<LocationPart>& inner) {
     for (auto& record : records) {
@@ -251,6 +264,11 @@ void BlobScan::collect_callables(std::vector<CallableRecord>& records, int strea
         // call of it was resolved, the targets speak for it.
         if (record.calls > 0 && record.resolved_calls == record.calls &&
             record.name == "builtins.getattr")
+            continue;
+        // A module object that only served to reach one of its attributes
+        // (__import__('os') for os.system) is explained by that attribute's
+        // own finding.
+        if (record.calls == 0 && used_as_stepping_stone(record, records))
             continue;
 
         const Verdict& verdict = record.verdict;
@@ -267,7 +285,13 @@ void BlobScan::collect_callables(std::vector<CallableRecord>& records, int strea
         }
 
         std::string message;
-        const std::string& name = record.name;
+        // "<an object returned by X>" reads as prose without the brackets;
+        // a name reached through re-exports is shown as what it really is.
+        std::string name = record.name;
+        if (name.starts_with('<') && name.ends_with('>'))
+            name = name.substr(1, name.size() - 2);
+        else if (!verdict.matched.empty() && verdict.matched != name)
+            name = fmt::format("{} (reached as {})", verdict.matched, record.name);
         if (record.dynamic) {
             message =
                 "Loading this pickle reaches a callable that is computed while loading, so "
@@ -421,21 +445,9 @@ bool BlobScan::run_stream(uint64_t start, Arrival arrival, uint64_t& next) {
     PickleMachine machine(blob_.bytes, &policy_, host_, options);
     const StreamOutcome outcome = machine.run(start);
     opcodes_left_ -= std::min(opcodes_left_, outcome.opcodes);
-    streams_.push_back({start, outcome.end_offset, outcome.end == StreamEnd::stop});
+    streams_.push_back({start, outcome.end_offset, outcome.end == StreamEnd::stop, false});
 
-    if (index > 0 && arrival == Arrival::consecutive && !(legacy_ && index <= 4)) {
-        Location location = blob_.location;
-        location.offset = start;
-        auto finding = Finding::make(
-            rules::kPickleHiddenContent,
-            "The file holds another pickle stream after the end of the previous one.", location);
-        finding.with_evidence(
-            fmt::format("pickle {} starts at byte {}, right after the STOP of "
-                        "pickle {}",
-                        index + 1, start, index));
-        finding.with_evidence("a loader that calls pickle.load() again on the file runs it");
-        findings_.push_back({std::move(finding), index, {}});
-    }
+    streams_.back().consecutive = index > 0 && arrival == Arrival::consecutive;
     collect(machine.log(), index, {});
 
     switch (outcome.end) {
@@ -522,7 +534,29 @@ void BlobScan::run() {
     emit();
 }
 
+// A stream right after another one is content a single pickle.load() does
+// not read, unless the layout is legacy torch.save's five pickles.
+void BlobScan::report_extra_streams() {
+    for (size_t index = 1; index < streams_.size(); ++index) {
+        const auto& stream = streams_[index];
+        if (!stream.consecutive || (legacy_ && index <= 4))
+            continue;
+        Location location = blob_.location;
+        location.offset = stream.start;
+        auto finding = Finding::make(
+            rules::kPickleHiddenContent,
+            "The file holds another pickle stream after the end of the previous one.", location);
+        finding.with_evidence(
+            fmt::format("pickle {} starts at byte {}, right after the STOP of "
+                        "pickle {}",
+                        index + 1, stream.start, index));
+        finding.with_evidence("a loader that calls pickle.load() again on the file runs it");
+        findings_.push_back({std::move(finding), static_cast<int>(index), {}});
+    }
+}
+
 void BlobScan::emit() {
+    report_extra_streams();
     context_.count_format("pickle");
     if (legacy_)
         context_.count_format("pytorch-legacy");

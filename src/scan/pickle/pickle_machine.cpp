@@ -1486,7 +1486,8 @@ bool PickleMachine::Impl::op_ext(int width, uint64_t offset) {
     // registered codes, so CPython normally raises here. A victim
     // environment may have registered any callable under any code, so the
     // code stands for an unknown callable.
-    const uint32_t id = intern_synthetic(fmt::format("<copyreg extension code {}>", code), false);
+    const uint32_t id = intern_synthetic(
+        fmt::format("<the callable registered under copyreg extension code {}>", code), false);
     if (auto* rec = record(id, offset)) {
         ++rec->resolutions;
         add_evidence(*rec,
