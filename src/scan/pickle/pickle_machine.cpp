@@ -1671,8 +1671,8 @@ Value PickleMachine::Impl::apply_model(const ModelInfo& model, const std::string
                     const int32_t getattr_record = names_[callee_value.a].record;
                     Value value = get_attribute(
                         arg[0], *attribute, offset,
-                        fmt::format("{} resolves {} of {}", who, escape_for_display(*attribute, 80),
-                                    render(arg[0])));
+                        fmt::format("{} fetches attribute '{}' of {}", who,
+                                    escape_for_display(*attribute, 80), render(arg[0])));
                     if (value.kind == ValueKind::global && !names_[value.a].synthetic &&
                         getattr_record >= 0) {
                         ++log_.callables[static_cast<size_t>(getattr_record)].resolved_calls;
