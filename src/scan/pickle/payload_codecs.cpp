@@ -276,10 +276,13 @@ Result<std::vector<uint8_t>> decode_payload(PayloadCodec codec, ByteSpan input,
 
     switch (codec) {
         case PayloadCodec::zlib: {
-            auto out = inflate_stream(input, 15 + 32, false, codec, max_output);
-            if (!out)
-                out = inflate_stream(input, -15, false, codec, max_output);
-            return out;
+            // zlib.decompress's wbits picks zlib, gzip or raw deflate; the
+            // header says which one the data is.
+            const bool zlib_header = input.size() >= 2 && (input[0] & 0x0f) == 8 &&
+                                     (input[0] * 256 + input[1]) % 31 == 0;
+            const bool gzip_header = input.size() >= 2 && input[0] == 0x1f && input[1] == 0x8b;
+            return inflate_stream(input, zlib_header || gzip_header ? 15 + 32 : -15, false, codec,
+                                  max_output);
         }
         case PayloadCodec::gzip:
             return inflate_stream(input, 15 + 16, true, codec, max_output);
