@@ -183,6 +183,18 @@ TEST(PickleAnalyzer, EmbeddedPickleDepthIsBounded) {
     EXPECT_EQ(call.location.chain.size(), 4u);
 }
 
+TEST(PickleAnalyzer, ThousandsOfCallablesAreSummarised) {
+    std::string data = "(";
+    for (int i = 0; i < 300; ++i)
+        data += "cpkg" + std::to_string(i) + "\nf\n";
+    data += "l.";
+    const auto report = scan(data, "x.pkl");
+    EXPECT_EQ(with_rule(*report, rules::kPickleUnknownCallable).size(), 257u);
+    const auto& summary = only(*report, rules::kPickleUnknownCallable, "44 more callables");
+    EXPECT_EQ(summary.severity, Severity::high);
+    EXPECT_TRUE(testing::has_evidence(summary, "for example pkg256.f"));
+}
+
 TEST(PickleAnalyzer, DeadlineIsReported) {
     ScanLimits limits;
     limits.file_timeout = std::chrono::milliseconds(0);

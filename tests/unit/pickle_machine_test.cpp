@@ -292,6 +292,34 @@ TEST(PickleMachineContainers, StackLimitStopsDupFlooding) {
     EXPECT_EQ(run.outcome().limit, LimitKind::pickle_stack);
 }
 
+TEST(PickleMachineContainers, ContainersInsideThemselvesDoNotPileUp) {
+    // l = []; l.append(l); drop it -- a million times.
+    std::string data;
+    for (int i = 0; i < 1'200'000; ++i)
+        data += "]2a0";
+    data += "N.";
+    MachineOptions options;
+    options.max_memo = 1000;  // objects alive are bounded by max(memo / 4, one million)
+    MachineRun run(data, options);
+    EXPECT_EQ(run.outcome().end, StreamEnd::stop) << run.outcome().limit_detail;
+}
+
+TEST(PickleMachineContainers, CyclicGarbageIsStoppedAtTheObjectBound) {
+    // a = []; b = [a]; a.append(b); drop both, through memo slots reused
+    // every round, so that only the cycle keeps them alive.
+    std::string data;
+    for (int i = 0; i < 600'000; ++i)
+        data +=
+            "]q\x00]q\x01h\x00"
+            "aa0"s;
+    data += "N.";
+    MachineOptions options;
+    options.max_memo = 1000;  // objects alive are bounded by max(memo / 4, one million)
+    MachineRun run(data, options);
+    EXPECT_EQ(run.outcome().end, StreamEnd::limit);
+    EXPECT_EQ(run.outcome().limit, LimitKind::pickle_memo);
+}
+
 // --- globals and calls -------------------------------------------------------------
 
 TEST(PickleMachineCalls, GlobalIsResolvedAndJudged) {

@@ -25,6 +25,7 @@ constexpr uint64_t kNotFound = UINT64_MAX;
 constexpr uint64_t kProbeOpcodes = 32;
 constexpr uint64_t kJunkTextWindow = 64ull << 20;
 constexpr size_t kMaxJunkFindings = 4;
+constexpr size_t kMaxCallableFindings = 256;
 constexpr std::string_view kEmbeddedPrefix = "argument of ";
 
 // torch.save's legacy format starts with this number (torch/serialization.py
@@ -227,6 +228,10 @@ class BlobScan {
     std::vector<PendingPayload> payloads_;
     std::vector<PendingLimit> limits_;
     size_t junk_findings_ = 0;
+    size_t callable_findings_ = 0;
+    size_t omitted_callables_ = 0;
+    Severity omitted_severity_ = Severity::info;
+    std::vector<std::string> omitted_examples_;
     bool halted_ = false;  // a limit or the deadline ended the scan
 
     // Legacy torch.save layout.
@@ -308,6 +313,17 @@ void BlobScan::collect_callables(std::vector<CallableRecord>& records, int strea
             message.pop_back();
             message += fmt::format(": {}.", verdict.entry->why);
         }
+
+        // A crafted file can name a million callables; past a bound they
+        // are summarised, keeping the most severe grade.
+        if (callable_findings_ >= kMaxCallableFindings) {
+            ++omitted_callables_;
+            omitted_severity_ = std::max(omitted_severity_, severity);
+            if (omitted_examples_.size() < 5)
+                omitted_examples_.push_back(record.name);
+            continue;
+        }
+        ++callable_findings_;
 
         Location location = stream_location(stream, inner);
         location.offset = record.first_offset;
@@ -557,6 +573,20 @@ void BlobScan::report_extra_streams() {
 
 void BlobScan::emit() {
     report_extra_streams();
+    if (omitted_callables_ > 0) {
+        auto finding = Finding::make(
+            rules::kPickleUnknownCallable,
+            fmt::format("{} more callables are reached and not listed one by one; the most "
+                        "severe of them is graded {}.",
+                        omitted_callables_, to_string(omitted_severity_)),
+            blob_.location);
+        finding.with_severity(std::max(omitted_severity_, Severity::high));
+        std::string examples;
+        for (const auto& name : omitted_examples_)
+            examples += (examples.empty() ? "" : ", ") + name;
+        finding.with_evidence("for example " + examples);
+        findings_.push_back({std::move(finding), -1, {}});
+    }
     context_.count_format("pickle");
     if (legacy_)
         context_.count_format("pytorch-legacy");

@@ -257,6 +257,7 @@ class PickleMachine::Impl {
     bool execute();
     bool step(uint8_t opcode);
     bool on_watch();
+    bool periodic_checks();
     bool fail(StreamEnd end, std::string message);
     bool truncated(std::string message = "pickle data was truncated") {
         return fail(StreamEnd::truncated, std::move(message));
@@ -446,13 +447,31 @@ bool PickleMachine::Impl::execute() {
             return limit(LimitKind::pickle_opcodes,
                          fmt::format("more than {} opcodes", options_.max_opcodes));
         }
-        if (HZ_UNLIKELY(opcodes_ % kDeadlineStride == 0) && !options_.probe && host_.expired())
-            return fail(StreamEnd::expired, "");
+        if (HZ_UNLIKELY(opcodes_ % kDeadlineStride == 0) && !periodic_checks())
+            return false;
         if (!step(opcode))
             return false;
         if (HZ_UNLIKELY(stopped_))
             return true;
     }
+}
+
+// Every few thousand opcodes: the deadline, and the number of containers
+// alive at once. Reference counts free what CPython frees at once, but not
+// cycles of containers that only refer to each other, which CPython's cycle
+// collector would reclaim; a stream that makes such garbage in a loop is
+// stopped here before it exhausts memory.
+bool PickleMachine::Impl::periodic_checks() {
+    if (options_.probe)
+        return true;
+    if (host_.expired())
+        return fail(StreamEnd::expired, "");
+    const uint64_t max_objects = std::max<uint64_t>(options_.max_memo / 4, 1'000'000);
+    if (arena_.live_objects() > max_objects) {
+        return limit(LimitKind::pickle_memo,
+                     fmt::format("more than {} containers and objects alive at once", max_objects));
+    }
+    return true;
 }
 
 // Runs when reading reaches the end of a frame or a place where the pure-
@@ -2446,13 +2465,16 @@ std::string PickleMachine::Impl::render(const Value& value, int depth) const {
         case ValueKind::bytes:
         case ValueKind::bytearray: {
             const bool binary = value.kind != ValueKind::str;
-            if (value.a > 4096 && static_cast<TextForm>(value.form) != TextForm::raw)
-                return fmt::format("<{} of {} bytes>", binary ? "bytes" : "str", value.a);
-            const auto text = text_of(value, 1u << 20);
+            // Only the start is shown, so only the start is decoded.
+            Value prefix = value;
+            prefix.a = std::min<uint32_t>(value.a, 256);
+            const auto text = text_of(prefix, 1024);
             if (!text)
                 return fmt::format("<{} of {} bytes>", binary ? "bytes" : "str", value.a);
             std::string out = binary ? "b'" : "'";
             out += escape_for_display(*text, 80);
+            if (value.a > prefix.a && text->size() <= 80)
+                out += "...";
             out += "'";
             if (value.kind == ValueKind::bytearray)
                 out = "bytearray(" + out + ")";

@@ -131,6 +131,13 @@ void ValueArena::track(Object& object, const Value& item) {
 void ValueArena::append(uint32_t id, Value item) {
     Object& object = objects_[id];
     ++object.length;
+    if (is_object(item.kind) && item.a == id) {
+        // A container inside itself (`l.append(l)`) adds nothing to know and
+        // would keep it alive forever: CPython's cycle collector frees such
+        // garbage, reference counts alone would not.
+        release(item);
+        return;
+    }
     track(object, item);
     const bool plain =
         is_plain(item.kind) || (is_object(item.kind) && !objects_[item.a].carries_callable &&
