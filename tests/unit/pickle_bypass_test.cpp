@@ -275,5 +275,13 @@ TEST(PickleBypass, ScansJoblibObjectArraysAsNestedPickles) {
     EXPECT_EQ(report->findings().size(), 1u);
 }
 
+TEST(PickleBypass, ReadsJoblibArrayBytesAsOpcodesToo) {
+    const auto name = "joblib_hidden_opcodes.joblib";
+    const auto report = scan(fixture(name), name);
+    const auto& finding = expect_os_system(*report, fixture_offset(name, "hidden_global"));
+    EXPECT_TRUE(has_evidence(finding, "reached only when the file is read with pickle.load"));
+    EXPECT_EQ(report->findings().size(), 1u);
+}
+
 }  // namespace
 }  // namespace hazmat::pickle

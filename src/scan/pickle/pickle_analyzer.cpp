@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/rule_ids.hpp"
 #include "core/scan_context.hpp"
@@ -199,6 +200,8 @@ class BlobScan {
     enum class Arrival { first, consecutive, after_junk };
 
     bool run_stream(uint64_t start, Arrival arrival, uint64_t& next);
+    void read_as_plain_pickle(uint64_t start, int index,
+                              const std::unordered_set<std::string>& reached);
     void collect(StreamLog& log, int stream, const std::vector<LocationPart>& inner);
     void collect_callables(std::vector<CallableRecord>& records, int stream,
                            const std::vector<LocationPart>& inner);
@@ -452,6 +455,33 @@ bool BlobScan::handle_after_stop(uint64_t& pos) {
     return true;
 }
 
+// joblib.load reads array bytes after each NumpyArrayWrapper; pickle.load
+// on the same file reads those bytes as opcodes. A file can be built so
+// that the second reading runs a call the first one never sees, so both
+// are examined. Only callables the joblib reading did not reach are added;
+// the plain reading usually breaks on real array data, which is expected.
+void BlobScan::read_as_plain_pickle(uint64_t start, int index,
+                                    const std::unordered_set<std::string>& reached) {
+    MachineOptions options = MachineOptions::from_limits(context_.limits());
+    options.max_opcodes = opcodes_left_;
+    options.joblib_arrays = false;
+    PickleMachine machine(blob_.bytes, &policy_, host_, options);
+    const StreamOutcome outcome = machine.run(start);
+    opcodes_left_ -= std::min(opcodes_left_, outcome.opcodes);
+    if (outcome.end == StreamEnd::expired)
+        halted_ = true;
+
+    auto& records = machine.log().callables;
+    std::erase_if(records,
+                  [&](const CallableRecord& record) { return reached.contains(record.name); });
+    for (auto& record : records) {
+        record.evidence.push_back(
+            "reached only when the file is read with pickle.load instead of joblib.load, which "
+            "runs the bytes joblib treats as array data");
+    }
+    collect_callables(records, index, {});
+}
+
 bool BlobScan::run_stream(uint64_t start, Arrival arrival, uint64_t& next) {
     const int index = static_cast<int>(streams_.size());
     MachineOptions options = MachineOptions::from_limits(context_.limits());
@@ -464,7 +494,13 @@ bool BlobScan::run_stream(uint64_t start, Arrival arrival, uint64_t& next) {
     streams_.push_back({start, outcome.end_offset, outcome.end == StreamEnd::stop, false});
 
     streams_.back().consecutive = index > 0 && arrival == Arrival::consecutive;
+    const bool joblib_layout = machine.log().numpy_array_wrappers > 0;
+    std::unordered_set<std::string> reached;
+    for (const auto& record : machine.log().callables)
+        reached.insert(record.name);
     collect(machine.log(), index, {});
+    if (joblib_layout)
+        read_as_plain_pickle(start, index, reached);
 
     switch (outcome.end) {
         case StreamEnd::stop:
