@@ -455,6 +455,13 @@ bool BlobScan::handle_after_stop(uint64_t& pos) {
     return true;
 }
 
+void note_reached(const StreamLog& log, std::unordered_set<std::string>& reached) {
+    for (const auto& record : log.callables)
+        reached.insert(record.name);
+    for (const auto& nested : log.nested)
+        note_reached(nested.log, reached);
+}
+
 // joblib.load reads array bytes after each NumpyArrayWrapper; pickle.load
 // on the same file reads those bytes as opcodes. A file can be built so
 // that the second reading runs a call the first one never sees, so both
@@ -496,8 +503,7 @@ bool BlobScan::run_stream(uint64_t start, Arrival arrival, uint64_t& next) {
     streams_.back().consecutive = index > 0 && arrival == Arrival::consecutive;
     const bool joblib_layout = machine.log().numpy_array_wrappers > 0;
     std::unordered_set<std::string> reached;
-    for (const auto& record : machine.log().callables)
-        reached.insert(record.name);
+    note_reached(machine.log(), reached);
     collect(machine.log(), index, {});
     if (joblib_layout)
         read_as_plain_pickle(start, index, reached);
