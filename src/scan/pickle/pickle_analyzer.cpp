@@ -24,6 +24,8 @@ namespace {
 constexpr uint64_t kNotFound = UINT64_MAX;
 // Dry-run length that separates pickles from text and noise.
 constexpr uint64_t kProbeOpcodes = 32;
+// LIMITATION: past this many bytes of junk only protocol 2+ headers are
+// looked for; a protocol 0/1 stream hidden deeper in junk is not found.
 constexpr uint64_t kJunkTextWindow = 64ull << 20;
 constexpr size_t kMaxJunkFindings = 4;
 constexpr size_t kMaxCallableFindings = 256;
@@ -192,6 +194,10 @@ class BlobScan {
           context_(context),
           policy_(policy),
           host_(context, blob.location),
+          // LIMITATION: the opcode budget is per blob, not per file on
+          // disk: ScanContext has no pickle counter, and nested blobs (zip
+          // members, embedded payloads) start with a fresh budget. The
+          // per-file deadline still bounds the total.
           opcodes_left_(context.limits().pickle_max_opcodes) {}
 
     void run();
@@ -542,6 +548,9 @@ bool BlobScan::run_stream(uint64_t start, Arrival arrival, uint64_t& next) {
             return false;
     }
 
+    // LIMITATION: after a STOP inside a protocol-4 frame, the pure-Python
+    // unpickler's next load starts at the end of the frame, the C one right
+    // after the STOP; only the C position is followed.
     next = outcome.end_offset;
     const Value& result = machine.result();
     if (index == 0 && machine.integer_equals(result, kTorchMagic))

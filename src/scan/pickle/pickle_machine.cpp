@@ -393,6 +393,8 @@ class PickleMachine::Impl {
     std::vector<NameEntry> names_;
     std::unordered_map<std::string, uint32_t> name_index_;
     // Module attributes and sys.modules entries replaced while loading.
+    // LIMITATION: keyed by the qualified name the module was reached by; an
+    // attribute set on `pathlib.os` does not redirect later imports of `os`.
     std::unordered_map<std::string, std::pair<Value, uint64_t>> overlay_;
     std::vector<std::shared_ptr<const std::vector<uint8_t>>> buffers_;
     std::vector<std::string> buffer_how_;
@@ -620,6 +622,8 @@ bool PickleMachine::Impl::step(uint8_t opcode) {
         case op::kNextBuffer:
             // The real unpickler raises unless the caller passed buffers=;
             // a loader that does gets whatever it supplies.
+            // LIMITATION: the stream goes on as if buffers were given, so
+            // callables after this point may not run with plain loads.
             return push(Value::of_kind(ValueKind::opaque));
         case op::kReadOnlyBuffer:
             if (stack_.size() <= fence())
@@ -1212,6 +1216,9 @@ bool PickleMachine::Impl::op_put_line() {
 // ---------------------------------------------------------------------------
 // Framing
 
+// FRAME: the C unpickler only checks that the frame fits in the input and
+// then reads on as if there were no frame; the pure-Python one reads from
+// the frame and raises when an opcode needs more than it holds.
 bool PickleMachine::Impl::op_frame(uint64_t offset) {
     uint64_t length = 0;
     if (!read_size(8, length))
@@ -1427,6 +1434,9 @@ bool PickleMachine::Impl::op_global(uint8_t opcode, uint64_t offset) {
         saw_import_ = true;
         return push(Value::of_kind(ValueKind::opaque));
     }
+    // Dotted names are walked at every protocol: CPython 3.11 walks them from
+    // protocol 4 on and later versions always, so walking them is the safe
+    // reading.
     const auto normalized = normalize_global(module, name, proto_);
     std::string how = fmt::format("{} at byte {} resolves '{}' '{}'", op::name(opcode), offset,
                                   escape_for_display(module, 80), escape_for_display(name, 80));
@@ -1444,6 +1454,11 @@ bool PickleMachine::Impl::op_stack_global(uint64_t offset) {
         arena_.release(name);
         return false;
     }
+    // Operands of known non-str type make CPython raise. Call results are
+    // of unknown type: the machine goes on (they may well be str).
+    // LIMITATION: likewise after any call CPython may raise where the
+    // machine assumes success, so findings past such a point are possible
+    // over-reports, never misses.
     const auto known_non_text = [](const Value& v) {
         return is_plain(v.kind) ? v.kind != ValueKind::str
                                 : is_object(v.kind) && v.kind != ValueKind::instance;
@@ -1875,6 +1890,9 @@ Value PickleMachine::Impl::decode(PayloadCodec codec, const Value& input, uint64
     return value;
 }
 
+// LIMITATION: only arguments built from constants (and the decoders the
+// machine models) can be examined; bytes computed by other calls are not,
+// which the loader's own finding then says.
 Value PickleMachine::Impl::embed(std::string_view loader, const Value& data, uint64_t offset,
                                  bool pickle) {
     const Value* source = &data;
@@ -2249,6 +2267,9 @@ bool PickleMachine::Impl::joblib_array(uint64_t offset) {
         else
             layout.itemsize = *size;
     }
+    // LIMITATION: dtypes spelled other than numpy.dtype(descr, ...) (for
+    // example subarray dtypes) leave the array length unknown; the stream
+    // is then reported as not verified from the wrapper on.
     if (!understood) {
         return invalid(fmt::format(
             "joblib NumpyArrayWrapper at byte {} has a shape or dtype hazmat cannot read, so the "

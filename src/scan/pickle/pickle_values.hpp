@@ -155,6 +155,8 @@ class ValueArena {
     // Callables can only be fetched back from a container through a call,
     // which the machine reports in its own right, so dropping plain data
     // past this bound loses nothing the policy needs.
+    // LIMITATION: item assignment (SETITEMS on a list) past the kept prefix
+    // is not followed.
     static constexpr uint32_t kPlainItemsKept = 256;
 
     explicit ValueArena(bool keep_all_items = false) : keep_all_(keep_all_items) {}
