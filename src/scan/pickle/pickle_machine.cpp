@@ -1434,9 +1434,9 @@ bool PickleMachine::Impl::op_global(uint8_t opcode, uint64_t offset) {
         saw_import_ = true;
         return push(Value::of_kind(ValueKind::opaque));
     }
-    // Dotted names are walked at every protocol: CPython 3.11 walks them from
-    // protocol 4 on and later versions always, so walking them is the safe
-    // reading.
+    // Dotted names are walked at every protocol: CPython walks them from
+    // protocol 4 on, and walking them always is the reading that misses
+    // nothing.
     const auto normalized = normalize_global(module, name, proto_);
     std::string how = fmt::format("{} at byte {} resolves '{}' '{}'", op::name(opcode), offset,
                                   escape_for_display(module, 80), escape_for_display(name, 80));
