@@ -119,8 +119,12 @@ struct Instance {
 };
 
 // A growable array in fixed-size segments: growing never copies or moves
-// elements, so there is no moment when old and new storage both exist (a
-// vector doubling a gigabyte of values would briefly need three).
+// elements of full segments, so there is no moment when a gigabyte of old
+// and new storage both exist (a doubling vector would briefly need three).
+// The first segment starts small and doubles up to the segment size, so
+// that the many short-lived machines that probe bytes stay cheap; its
+// elements may move while it grows, so no pointer into the array may be
+// held across a resize.
 template <typename T, unsigned Shift = 16>
 class SegmentedArray {
   public:
@@ -132,9 +136,13 @@ class SegmentedArray {
 
     // Grows to `n` elements; new elements are value-initialized.
     void resize(size_t n) {
+        if (n <= size_)
+            return;
+        if (first_capacity_ < kSegment && n > first_capacity_)
+            grow_first(n);
         while ((segments_.size() << Shift) < n)
             segments_.push_back(std::make_unique<T[]>(kSegment));
-        size_ = std::max(size_, n);
+        size_ = n;
     }
     void push_back(const T& value) {
         resize(size_ + 1);
@@ -142,7 +150,22 @@ class SegmentedArray {
     }
 
   private:
+    void grow_first(size_t n) {
+        size_t capacity = std::max<size_t>(first_capacity_ * 2, 16);
+        while (capacity < std::min(n, kSegment))
+            capacity *= 2;
+        capacity = std::min(capacity, kSegment);
+        auto first = std::make_unique<T[]>(capacity);
+        if (!segments_.empty())
+            std::copy_n(segments_[0].get(), first_capacity_, first.get());
+        else
+            segments_.emplace_back();
+        segments_[0] = std::move(first);
+        first_capacity_ = capacity;
+    }
+
     std::vector<std::unique_ptr<T[]>> segments_;
+    size_t first_capacity_ = 0;  // elements of segments_[0]
     size_t size_ = 0;
 };
 
