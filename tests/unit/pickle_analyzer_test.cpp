@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/rule_ids.hpp"
+#include "core/scan_context.hpp"
 #include "pickle_test_support.hpp"
 #include "scan/analyzers.hpp"
 #include "scan/pickle/pickle_rule_ids.hpp"
@@ -105,6 +106,19 @@ TEST(PickleSniff, FindsStreamsHiddenInJunk) {
     EXPECT_EQ(find_next_stream(span_of(data), 0, 1024), junk.size());
     // Short benign streams in noise are not worth a stop.
     EXPECT_EQ(find_next_stream(span_of("\x00K\x07.\x00"s), 0, 1024), UINT64_MAX);
+}
+
+TEST(PickleAnalyzer, EmptyDeclaredPickleIsUnverified) {
+    auto dispatcher = testing::pickle_dispatcher();
+    Report report;
+    ScanLimits limits;
+    ScanContext context(*dispatcher, report, limits);
+    Blob blob;
+    blob.bytes = testing::bytes_of("");
+    blob.location.chain.push_back({LocationPart::Kind::file, "model.pt"});
+    context.scan(blob, Format::pickle);
+    ASSERT_EQ(report.findings().size(), 1u);
+    EXPECT_EQ(report.findings()[0].rule_id, rules::kScanUnparseable);
 }
 
 TEST(PickleAnalyzer, BenignPicklesOfTheRealLibrariesHaveNoFindings) {

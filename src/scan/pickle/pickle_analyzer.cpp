@@ -572,6 +572,14 @@ bool BlobScan::run_stream(uint64_t start, Arrival arrival, uint64_t& next) {
 }
 
 void BlobScan::run() {
+    if (bytes_.empty()) {
+        // Declared a pickle by its container, but there is nothing to load.
+        findings_.push_back(
+            {Finding::make(rules::kScanUnparseable,
+                           "The pickle is empty: there is no stream to examine.", blob_.location),
+             -1,
+             {}});
+    }
     uint64_t pos = 0;
     Arrival arrival = Arrival::first;
     while (!halted_ && pos < bytes_.size()) {

@@ -139,10 +139,7 @@ void ValueArena::append(uint32_t id, Value item) {
         return;
     }
     track(object, item);
-    const bool plain =
-        is_plain(item.kind) || (is_object(item.kind) && !objects_[item.a].carries_callable &&
-                                objects_[item.a].kind != ValueKind::instance);
-    if (plain && !keep_all_ && object.stored >= kPlainItemsKept) {
+    if (holds_no_callable(item) && !keep_all_ && object.stored >= kPlainItemsKept) {
         release(item);
         return;
     }
@@ -154,8 +151,8 @@ void ValueArena::append_pair_slow(Object& object, Value key, Value value) {
     ++object.length;
     track(object, key);
     track(object, value);
-    const bool plain = is_plain(key.kind) && is_plain(value.kind);
-    if (plain && !keep_all_ && object.stored >= 2 * kPlainItemsKept) {
+    if (holds_no_callable(key) && holds_no_callable(value) && !keep_all_ &&
+        object.stored >= 2 * kPlainItemsKept) {
         release(key);
         release(value);
         return;

@@ -207,6 +207,15 @@ class ValueArena {
         }
         append_pair_slow(object, key, value);
     }
+
+    // Plain data, or a container holding only plain data: nothing in it can
+    // lead to a callable.
+    bool holds_no_callable(const Value& value) const {
+        if (is_plain(value.kind))
+            return true;
+        return is_object(value.kind) && objects_[value.a].kind != ValueKind::instance &&
+               !objects_[value.a].carries_callable;
+    }
     // Replaces the element at `index` if it is kept (list item assignment).
     bool replace(uint32_t id, uint64_t index, Value item);
 
