@@ -32,7 +32,9 @@ TEST(PickleBypass, FlagsNamesFetchedFromTheMemoForStackGlobal) {
     const auto name = "memo_stack_global.pkl";
     const auto report = scan(fixture(name), name);
     const auto& finding = expect_os_system(*report, fixture_offset(name, "stack_global"));
-    EXPECT_TRUE(has_evidence(finding, "STACK_GLOBAL at byte 52 resolves 'os' 'system'"));
+    EXPECT_TRUE(has_evidence(finding,
+                             "STACK_GLOBAL at byte 52 resolves 'os' 'system' (names "
+                             "from memo 1 and memo 3)"));
     EXPECT_EQ(report->findings().size(), 1u);
 }
 

@@ -326,10 +326,18 @@ bool PickleMachine::Impl::op_stack_global(uint64_t offset) {
                         offset, render(module), render(name)));
     } else {
         const auto normalized = normalize_global(*module_text, *name_text, proto_);
+        const auto origin = [](const Value& operand) {
+            if (operand.memo == 255)
+                return std::string("the memo");
+            if (operand.memo > 0)
+                return fmt::format("memo {}", operand.memo - 1);
+            return fmt::format("byte {}", operand.b);
+        };
         std::string how = fmt::format(
-            "STACK_GLOBAL at byte {} resolves '{}' '{}' (strings read at bytes {} and {})", offset,
-            escape_for_display(*module_text, 80), escape_for_display(*name_text, 80),
-            (module.flags & kDecoded) ? 0 : module.b, (name.flags & kDecoded) ? 0 : name.b);
+            "STACK_GLOBAL at byte {} resolves '{}' '{}' (names from {} "
+            "and {})",
+            offset, escape_for_display(*module_text, 80), escape_for_display(*name_text, 80),
+            origin(module), origin(name));
         if (normalized.qualified() != *module_text + "." + *name_text)
             how += fmt::format(" (= {})", normalized.qualified());
         result = resolve(normalized.module, normalized.attribute, offset, how);

@@ -192,7 +192,9 @@ HZ_INLINE bool PickleMachine::Impl::memo_get(uint64_t index) {
     if (!value)
         return invalid(fmt::format("Memo value not found at index {}", index));
     arena_.retain(*value);
-    return push(*value);
+    Value fetched = *value;
+    fetched.memo = static_cast<uint8_t>(std::min<uint64_t>(index + 1, 255));
+    return push(fetched);
 }
 
 // ---------------------------------------------------------------------------

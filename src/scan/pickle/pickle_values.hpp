@@ -62,7 +62,9 @@ struct Value {
     ValueKind kind = ValueKind::absent;
     uint8_t flags = 0;
     uint8_t form = 0;
-    uint8_t reserved = 0;
+    // Memo slot it was last fetched from, plus one (255: a larger index), for
+    // evidence; 0 when it was not fetched from the memo.
+    uint8_t memo = 0;
     uint32_t a = 0;
     uint64_t b = 0;
 
