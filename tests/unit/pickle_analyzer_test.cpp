@@ -143,6 +143,26 @@ TEST(PickleAnalyzer, BenignFormatsAreCounted) {
     EXPECT_EQ(joblib->stats().formats.at("pickle"), 1u);
 }
 
+TEST(PickleAnalyzer, StreamAfterLegacyTorchStoragesIsHiddenContent) {
+    const std::string legacy = fixture("benign/torch_legacy.pt");
+    const std::string extra =
+        "\x80\x02"
+        "cos\nsystem\n."s;
+    const auto report = scan(legacy + extra, "model.pt");
+    const auto& finding = only(*report, rules::kPickleHiddenContent, "another pickle stream");
+    EXPECT_EQ(finding.location.offset, legacy.size());
+    const auto& call = only(*report, rules::kPickleRunsProcess, "os.system");
+    EXPECT_EQ(testing::chain_names(call), (std::vector<std::string>{"model.pt", "pickle 6"}));
+    EXPECT_EQ(report->findings().size(), 2u);
+}
+
+TEST(PickleAnalyzer, LegacyTorchStoragesThatDoNotAddUpAreJunk) {
+    std::string legacy = fixture("benign/torch_legacy.pt");
+    legacy.resize(legacy.size() - 3);
+    const auto report = scan(legacy, "model.pt");
+    only(*report, rules::kPickleHiddenContent, "after the last pickle stream");
+}
+
 TEST(PickleAnalyzer, LargeBenignDictHasNoFindings) {
     const auto report = scan(large_benign_dict(500'000), "big.pkl");
     EXPECT_TRUE(report->findings().empty());

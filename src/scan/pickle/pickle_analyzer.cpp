@@ -236,6 +236,7 @@ class BlobScan {
     std::vector<PendingFinding> findings_;
     std::vector<PendingPayload> payloads_;
     std::vector<PendingLimit> limits_;
+    Arrival next_arrival_ = Arrival::consecutive;  // how the next stream was found
     size_t junk_findings_ = 0;
     size_t callable_findings_ = 0;
     size_t omitted_callables_ = 0;
@@ -449,8 +450,11 @@ bool BlobScan::handle_after_stop(uint64_t& pos) {
     if (pos >= bytes_.size())
         return false;
     const auto probe = probe_pickle(bytes_, pos, kProbeOpcodes);
-    if (probe.parses && opens_stream(bytes_[pos]))
+    if (probe.parses && opens_stream(bytes_[pos])) {
+        next_arrival_ = Arrival::consecutive;
         return true;
+    }
+    next_arrival_ = Arrival::after_junk;
     const uint64_t next = find_next_stream(bytes_, pos + 1, kJunkTextWindow);
     if (next == kNotFound) {
         report_junk(pos, bytes_.size(), true);
@@ -534,6 +538,7 @@ bool BlobScan::run_stream(uint64_t start, Arrival arrival, uint64_t& next) {
                             start, outcome.opcodes));
             findings_.push_back({std::move(finding), index, {}});
             // Keep looking for streams after the break.
+            next_arrival_ = Arrival::after_junk;
             next = find_next_stream(bytes_, outcome.end_offset + 1, kJunkTextWindow);
             return next != kNotFound;
         }
@@ -584,8 +589,6 @@ void BlobScan::run() {
     Arrival arrival = Arrival::first;
     while (!halted_ && pos < bytes_.size()) {
         if (streams_.size() >= context_.limits().pickle_max_streams) {
-            Location location = blob_.location;
-            location.offset = pos;
             limits_.push_back(
                 {LimitKind::pickle_streams,
                  pos,
@@ -595,13 +598,9 @@ void BlobScan::run() {
             break;
         }
         uint64_t next = 0;
-        const size_t before = findings_.size();
-        const bool more = run_stream(pos, arrival, next);
-        (void)before;
-        if (!more)
+        if (!run_stream(pos, arrival, next))
             break;
-        arrival = streams_.back().stopped && next == streams_.back().end ? Arrival::consecutive
-                                                                         : Arrival::after_junk;
+        arrival = next_arrival_;
         if (next <= pos)
             break;  // no progress; cannot happen, but never loop forever
         pos = next;
