@@ -5,6 +5,8 @@
 #include "scan/models/numpy.hpp"
 #include "scan/models/torch_archive.hpp"
 #include "scan/models/torch_legacy.hpp"
+#include "scan/pickle/callable_policy.hpp"
+#include "scan/pickle/pickle_analyzer.hpp"
 #include "scan/secrets/secrets_analyzer.hpp"
 
 namespace hazmat {
@@ -39,6 +41,13 @@ Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& opti
     analyzers.push_back(std::make_unique<models::TorchLegacyAnalyzer>());
     analyzers.push_back(std::make_unique<models::TorchTarRecordAnalyzer>());
     analyzers.push_back(std::make_unique<models::DistcpAnalyzer>());
+
+    auto policy =
+        pickle::CallablePolicy::load(options.data.rules() / "pickle", options.allow_callables);
+    if (!policy)
+        return policy.error();
+    analyzers.push_back(std::make_unique<PickleAnalyzer>(std::move(policy).value()));
+
     auto secrets = load_secrets(options);
     if (!secrets)
         return secrets.error();
