@@ -123,4 +123,19 @@ void ScanContext::report_limit(LimitKind kind, const Location& where, std::strin
     report(std::move(finding));
 }
 
+void ScanContext::mark_container(const Location& container, std::string trait) {
+    container_traits_.emplace_back(container, std::move(trait));
+}
+
+bool ScanContext::inside_container(const Location& member, std::string_view trait) const {
+    for (const auto& [container, name] : container_traits_) {
+        if (name != trait || container.chain.size() >= member.chain.size())
+            continue;
+        if (std::equal(container.chain.begin(), container.chain.end(), member.chain.begin())) {
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace hazmat

@@ -5,6 +5,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/blob.hpp"
 #include "core/finding.hpp"
@@ -78,6 +80,14 @@ class ScanContext {
 
     uint64_t blobs_examined() const { return blobs_examined_; }
 
+    // Container traits: a format analyzer that recognises what kind of
+    // container a blob is (a TorchScript archive) records it, so that
+    // analyzers of the members read them as that container's loader does.
+    // Format analyzers that mark must run before the container's members are
+    // dispatched, i.e. be registered before the archive analyzers.
+    void mark_container(const Location& container, std::string trait);
+    bool inside_container(const Location& member, std::string_view trait) const;
+
   private:
     const Dispatcher& dispatcher_;
     FindingSink& sink_;
@@ -90,6 +100,7 @@ class ScanContext {
     bool expansion_exhausted_ = false;
     uint64_t blobs_examined_ = 0;
     std::set<LimitKind> reported_limits_;
+    std::vector<std::pair<Location, std::string>> container_traits_;
 };
 
 }  // namespace hazmat

@@ -47,12 +47,15 @@ std::string inner_location(const Location& location) {
     if (!inner.chain.empty() && inner.chain.front().kind == LocationPart::Kind::file) {
         inner.chain.erase(inner.chain.begin());
     }
-    if (inner.chain.empty() && !inner.offset && !inner.line)
-        return {};
-    auto text = inner.to_display();
-    if (!text.empty() && text.front() == ' ')
-        text.erase(0, 1);
-    return text;
+    if (!inner.chain.empty())
+        return inner.to_display();
+    if (inner.line) {
+        return inner.column ? fmt::format("line {}, column {}", *inner.line, *inner.column)
+                            : fmt::format("line {}", *inner.line);
+    }
+    if (inner.offset)
+        return fmt::format("byte {}", *inner.offset);
+    return {};
 }
 
 void render_finding(std::string& out, const Finding& finding, const Palette& palette,

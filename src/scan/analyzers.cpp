@@ -34,9 +34,11 @@ class HistoryScope : public Analyzer {
 
 Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& options) {
     std::vector<std::unique_ptr<Analyzer>> analyzers;
+    // Before the archive analyzers: it marks TorchScript archives, whose
+    // members are then read as torch.jit.load reads them.
+    analyzers.push_back(std::make_unique<models::TorchArchiveAnalyzer>());
     for (auto& analyzer : archive_analyzers())
         analyzers.push_back(std::move(analyzer));
-    analyzers.push_back(std::make_unique<models::TorchArchiveAnalyzer>());
     analyzers.push_back(std::make_unique<models::NumpyAnalyzer>());
     analyzers.push_back(std::make_unique<models::TorchLegacyAnalyzer>());
     analyzers.push_back(std::make_unique<models::TorchTarRecordAnalyzer>());

@@ -9,10 +9,11 @@
 namespace hazmat::e2e {
 namespace {
 
-// From examples/sentiment-demo/README.md: the REDUCE that calls
-// pydoc.pipepager sits at byte 87 of sentiment-head/data.pkl (its STACK_GLOBAL
-// at byte 30).
-constexpr int kPayloadReduceOffset = 87;
+// From examples/sentiment-demo/README.md: the STACK_GLOBAL that imports
+// pydoc.pipepager sits at byte 30 of sentiment-head/data.pkl, the REDUCE that
+// calls it at byte 87.
+constexpr int kPayloadImportOffset = 30;
+constexpr std::string_view kPayloadCallEvidence = "REDUCE at byte 87 calls pydoc.pipepager";
 
 nlohmann::json scan_example(int& exit_code) {
     CliOptions options;
@@ -36,7 +37,9 @@ TEST(SentimentDemo, ReportsOnlyTheHiddenShellCall) {
     EXPECT_EQ(chain_of(finding),
               (Chain{{"file", "examples/sentiment-demo/models/sentiment-head.pt"},
                      {"member", "sentiment-head/data.pkl"}}));
-    EXPECT_EQ(finding["location"]["offset"], kPayloadReduceOffset);
+    EXPECT_EQ(finding["location"]["offset"], kPayloadImportOffset);
+    const auto evidence = finding["evidence"].dump();
+    EXPECT_NE(evidence.find(kPayloadCallEvidence), std::string::npos) << evidence;
 }
 
 TEST(SentimentDemo, ExaminesEveryModel) {

@@ -37,7 +37,11 @@ constexpr std::string_view kAllow = R"(
 version = "test"
 [[allow]]
 name = "os.getcwd"
-why = "would be harmless, but os is denied"
+why = "more specific than the module-wide os.* deny entry"
+
+[[allow]]
+name = "builtins.eval"
+why = "listed by mistake: an exact deny entry still wins"
 
 [[allow]]
 name = "collections.OrderedDict"
@@ -101,11 +105,22 @@ TEST(PicklePolicy, UnlistedCallablesAreUnknown) {
     EXPECT_EQ(verdict.entry, nullptr);
 }
 
-TEST(PicklePolicy, ShippedDenyBeatsShippedAllow) {
+TEST(PicklePolicy, ShippedExactDenyBeatsShippedAllow) {
     const auto p = policy();
-    const auto verdict = p->classify("os", "getcwd");
+    const auto verdict = p->classify("builtins", "eval");
     EXPECT_EQ(verdict.outcome, PolicyOutcome::denied);
-    EXPECT_EQ(verdict.entry->name, "os.*");
+    EXPECT_EQ(verdict.entry->name, "builtins.eval");
+}
+
+TEST(PicklePolicy, ShippedExactAllowBeatsModuleWideDeny) {
+    const auto p = policy();
+    const auto exact = p->classify("os", "getcwd");
+    EXPECT_EQ(exact.outcome, PolicyOutcome::allowed);
+    EXPECT_EQ(exact.entry->name, "os.getcwd");
+    // Only the exact name: anything else under the module stays denied, and
+    // so does the allowed name reached through another module.
+    EXPECT_EQ(p->classify("os", "system").outcome, PolicyOutcome::denied);
+    EXPECT_EQ(p->classify("pathlib", "os.getcwd").outcome, PolicyOutcome::denied);
 }
 
 TEST(PicklePolicy, ModuleWideEntriesCoverTheModuleAndEverythingUnderIt) {

@@ -1,9 +1,10 @@
+#include "core/report.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core/exit_code.hpp"
-#include "core/report.hpp"
 #include "core/rule_ids.hpp"
 #include "report/render.hpp"
 
@@ -112,6 +113,17 @@ TEST(TextRenderer, ShowsRemediationOnlyForTrippingFindingsUnlessVerbose) {
     };
     EXPECT_EQ(count(terse), 1u);
     EXPECT_EQ(count(verbose), 2u);
+}
+
+TEST(TextRenderer, NamesTheOffsetWhenTheFindingIsInTheFileItself) {
+    Report report;
+    Location location;
+    location.chain = {{LocationPart::Kind::file, "model.pkl"}};
+    location.offset = 42;
+    report.add(Finding::make(rules::kScanUnparseable, "broken", location));
+    report.finish();
+    const auto text = render_text(report, TextOptions{});
+    EXPECT_NE(text.find("           at byte 42\n"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -30,6 +30,8 @@ void TorchArchiveAnalyzer::analyze(const Blob& blob, Format, ScanContext& contex
                   blob.location.to_display(), to_string(layout.kind), layout.prefix,
                   layout.pickle_members.size());
     context.count_format(to_string(layout.kind));
+    if (layout.kind == TorchArchiveKind::torchscript)
+        context.mark_container(blob.location, "torchscript");
     for (auto& finding : torch_archive_findings(layout, blob.location))
         context.report(std::move(finding));
 }

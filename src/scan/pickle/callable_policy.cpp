@@ -261,6 +261,18 @@ Verdict CallablePolicy::classify(std::string_view module, std::string_view attri
         verdict.matched = denied ? denied_as : qualified;
         return verdict;
     }
+    // A shipped allow entry naming this exact callable is more specific than
+    // a module-wide deny entry: torch.distributed.* is denied because it
+    // opens connections, yet the plain dataclasses of a distributed
+    // checkpoint's metadata live under it. Exact deny entries always win.
+    if (denied && denied_as == qualified && denied->name.ends_with(".*")) {
+        if (const auto it = allow_.exact.find(qualified); it != allow_.exact.end()) {
+            verdict.outcome = PolicyOutcome::allowed;
+            verdict.entry = it->second;
+            verdict.matched = qualified;
+            return verdict;
+        }
+    }
     if (denied) {
         verdict.outcome = PolicyOutcome::denied;
         verdict.entry = denied;

@@ -218,6 +218,11 @@ class BlobScan {
     void report_extra_streams();
     void emit();
     Location stream_location(int stream, const std::vector<LocationPart>& inner) const;
+    MachineOptions machine_options() const {
+        auto options = MachineOptions::from_limits(context_.limits());
+        options.torchscript_classes = context_.inside_container(blob_.location, "torchscript");
+        return options;
+    }
 
     const Blob& blob_;
     ByteSpan bytes_;
@@ -479,7 +484,7 @@ void note_reached(const StreamLog& log, std::unordered_set<std::string>& reached
 // the plain reading usually breaks on real array data, which is expected.
 void BlobScan::read_as_plain_pickle(uint64_t start, int index,
                                     const std::unordered_set<std::string>& reached) {
-    MachineOptions options = MachineOptions::from_limits(context_.limits());
+    MachineOptions options = machine_options();
     options.max_opcodes = opcodes_left_;
     options.joblib_arrays = false;
     PickleMachine machine(blob_.bytes, &policy_, host_, options);
@@ -501,7 +506,7 @@ void BlobScan::read_as_plain_pickle(uint64_t start, int index,
 
 bool BlobScan::run_stream(uint64_t start, Arrival arrival, uint64_t& next) {
     const int index = static_cast<int>(streams_.size());
-    MachineOptions options = MachineOptions::from_limits(context_.limits());
+    MachineOptions options = machine_options();
     options.max_opcodes = opcodes_left_;
     // The storage-key list of a legacy checkpoint is needed in full.
     options.keep_all_items = legacy_ && index == 4;

@@ -93,6 +93,18 @@ const PolicyEntry& dynamic_entry() {
     return entry;
 }
 
+const PolicyEntry& torchscript_entry() {
+    static const PolicyEntry entry{
+        "__torch__.*",
+        "a TorchScript class, compiled by torch.jit.load from the archive's own code members", "",
+        Severity::info, "hazmat"};
+    return entry;
+}
+
+bool is_torchscript_class(std::string_view module) {
+    return module == "__torch__" || module.starts_with("__torch__.");
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------
@@ -104,8 +116,13 @@ uint32_t PickleMachine::Impl::intern(std::string module, std::string attribute) 
         return it->second;
     NameEntry entry;
     entry.module_length = static_cast<uint32_t>(module.size());
-    if (policy_)
+    if (options_.torchscript_classes && detail::is_torchscript_class(module)) {
+        entry.verdict.outcome = PolicyOutcome::allowed;
+        entry.verdict.entry = &detail::torchscript_entry();
+        entry.verdict.matched = qualified;
+    } else if (policy_) {
         entry.verdict = policy_->classify(module, attribute);
+    }
     if (const auto it = models().find(qualified); it != models().end())
         entry.model = it->second;
     entry.qualified = std::move(qualified);

@@ -38,6 +38,10 @@ struct MachineOptions {
     bool keep_all_items = false;
     // Apply joblib's NumpyUnpickler: array data follows its wrapper's BUILD.
     bool joblib_arrays = true;
+    // The stream is a record of a TorchScript archive: torch.jit.load
+    // resolves `__torch__.*` names to classes compiled from the archive's own
+    // code members (reported separately), never to Python imports.
+    bool torchscript_classes = false;
     // Probe mode: check that bytes parse as pickle opcodes, consulting no
     // policy and recording nothing.
     bool probe = false;
