@@ -46,5 +46,6 @@ class RuleRegistry {
 std::span<const RuleInfo> scan_rules();    // HZ-SCAN-*: could not verify
 std::span<const RuleInfo> model_rules();   // HZ-MDL-*: model containers and archives
 std::span<const RuleInfo> pickle_rules();  // HZ-PKL-*: pickle payloads
+std::span<const RuleInfo> run_rules();     // HZ-RUN-*: what a sandboxed program tried
 
 }  // namespace hazmat
