@@ -34,6 +34,7 @@ struct RunOptions {
     bool gpu = false;
     bool ask = false;
     bool allow_degraded = false;
+    bool no_monitor = false;
     double timeout_seconds = 0;
     std::string memory;
     uint32_t pids = 0;
@@ -86,6 +87,7 @@ Result<sandbox::SandboxPolicy> build_policy(const RunOptions& options,
     }
     policy.gpu = options.gpu;
     policy.allow_degraded = options.allow_degraded;
+    policy.monitor = !options.no_monitor;
 
     auto& limits = policy.limits;
     limits.timeout =
@@ -240,6 +242,9 @@ void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code)
                   "Ask before letting execs, network attempts and sensitive opens proceed");
     run->add_flag("--allow-degraded", options->allow_degraded,
                   "Run even if an isolation layer (Landlock, the monitor) is missing");
+    run->add_flag("--no-monitor", options->no_monitor,
+                  "Run without the supervisor: isolation only, nothing recorded (the verdict is "
+                  "inconclusive)");
     run->add_option("--timeout", options->timeout_seconds, "Wall-clock limit in seconds")
         ->check(CLI::PositiveNumber);
     run->add_option("--memory", options->memory,

@@ -169,10 +169,8 @@ std::string normalize_path(std::string_view base, std::string_view path) {
 PathWatch::PathWatch(std::string home, std::string workspace, std::string host_home,
                      const DecoySet& decoys)
     : home_(std::move(home)), workspace_(std::move(workspace)), host_home_(std::move(host_home)) {
-    for (const auto& file : decoys.files) {
-        if (file.holds_secret)
-            decoy_paths_.push_back(home_ + "/" + file.path);
-    }
+    for (const auto& file : decoys.files)
+        (file.holds_secret ? decoy_paths_ : companion_paths_).push_back(home_ + "/" + file.path);
 }
 
 bool PathWatch::in_home(std::string_view path, std::string_view relative) const {
@@ -201,6 +199,11 @@ PathCategory PathWatch::classify(std::string_view path, bool writing, int opener
     for (const auto& decoy : decoy_paths_) {
         if (path == decoy)
             return PathCategory::decoy;
+    }
+    // ~/.aws/config, a public key: libraries read them routinely.
+    for (const auto& companion : companion_paths_) {
+        if (path == companion && !writing)
+            return PathCategory::none;
     }
     if (path_within(path, home_) && !path_within(path, workspace_)) {
         const auto& persistence = home_persistence_paths();

@@ -37,7 +37,8 @@ class PathWatch {
     std::string home_;
     std::string workspace_;
     std::string host_home_;
-    std::vector<std::string> decoy_paths_;  // absolute
+    std::vector<std::string> decoy_paths_;      // absolute
+    std::vector<std::string> companion_paths_;  // planted beside them, holding no secret
 };
 
 // Lexically normal absolute path: `path` joined to `base` when relative,

@@ -70,6 +70,7 @@ struct SandboxPolicy {
     NetworkPolicy network;
     ResourceLimits limits = ResourceLimits::defaults();
     bool allow_degraded = false;
+    bool monitor = true;  // false: no supervisor (--no-monitor); the run is then inconclusive
     // --ask: called (on the monitor's thread) for the rare, telling events;
     // empty: they proceed, and the other layers decide what they reach.
     AskFunction ask;

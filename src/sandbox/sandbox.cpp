@@ -689,14 +689,16 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
 
     // Isolation layers this host offers, and what to do about missing ones.
     const int abi = landlock_abi();
-    const bool monitored = seccomp_notification_supported();
+    const bool monitored = policy.monitor && seccomp_notification_supported();
     if (abi == 0)
         record.isolation.degraded.push_back(
             "Landlock (the kernel lacks it or it is disabled: boot with lsm=...,landlock)");
-    if (!monitored)
+    if (!policy.monitor)
+        record.isolation.degraded.push_back("the monitor, turned off with --no-monitor");
+    else if (!monitored)
         record.isolation.degraded.push_back(
             "seccomp user notification (kernel older than 5.0): nothing would be recorded");
-    if (!record.isolation.degraded.empty() && !policy.allow_degraded) {
+    if (!record.isolation.degraded.empty() && !policy.allow_degraded && policy.monitor) {
         std::string missing;
         for (const auto& layer : record.isolation.degraded)
             missing += "\n  - " + layer;

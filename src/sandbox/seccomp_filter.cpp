@@ -678,8 +678,11 @@ Result<SeccompProgram> build_seccomp_program(bool monitored) {
     }
     if (auto s = add_conditional_rules(ctx.get()); !s)
         return s.error();
-    if (auto s = add_rule(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), resolve("clone3"), "clone3"); !s)
-        return s.error();
+    // Without the monitor, ENOSYS is the default action already.
+    if (monitored) {
+        if (auto s = add_rule(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), resolve("clone3"), "clone3"); !s)
+            return s.error();
+    }
 
     if (!monitored) {
         for (const auto name : kWatched) {
@@ -700,8 +703,10 @@ Result<SeccompProgram> build_seccomp_program(bool monitored) {
             const int number = resolve(entry.name);
             // Argument-filtered syscalls keep their conditional allowances;
             // their other uses fall to the default action.
-            if (number < 0 || entry.kind == "socket family" || entry.kind == "terminal injection" ||
-                entry.kind == "personality change" || entry.kind == "namespace creation")
+            // ENOSYS entries need no rule: that is the default action.
+            if (number < 0 || entry.error == ENOSYS || entry.kind == "socket family" ||
+                entry.kind == "terminal injection" || entry.kind == "personality change" ||
+                entry.kind == "namespace creation")
                 continue;
             if (auto s = add_rule(ctx.get(), SCMP_ACT_ERRNO(static_cast<uint32_t>(entry.error)),
                                   number, entry.name);

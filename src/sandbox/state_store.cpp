@@ -58,14 +58,15 @@ Status remove_contents(int dir_fd) {
         if (fstatat(dirfd(dir), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
         if (S_ISDIR(info.st_mode)) {
+            // Overlay leaves a mode 000 directory in its work directory: its
+            // owner may still change the mode, then enter it.
+            fchmodat(dirfd(dir), name.c_str(), 0700, 0);
             const int child =
                 openat(dirfd(dir), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (child < 0) {
                 result = sys_error(fmt::format("openat({})", name));
                 continue;
             }
-            // Overlay's work directory holds entries only its owner may list.
-            fchmod(child, 0700);
             if (auto status = remove_contents(child); !status)
                 result = status;
             if (unlinkat(dirfd(dir), name.c_str(), AT_REMOVEDIR) != 0 && result.ok())

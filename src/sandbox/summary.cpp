@@ -478,6 +478,11 @@ bool has_rule(const Report& report, std::string_view rule) {
                        [&](const Finding& finding) { return finding.rule_id == rule; });
 }
 
+bool is_about_the_run(std::string_view rule) {
+    return rule == rules::kRunTimedOut || rule == rules::kRunMonitorIncomplete ||
+           rule == rules::kRunCommandFailed || rule == rules::kRunDegraded;
+}
+
 std::string verdict_of(const RunRecord& record, const Report& report) {
     const bool stole =
         has_rule(report, rules::kRunDecoyRead) && (has_rule(report, rules::kRunNetworkAttempt) ||
@@ -486,7 +491,13 @@ std::string verdict_of(const RunRecord& record, const Report& report) {
                                                    has_rule(report, rules::kRunPersistence));
     if (report.count_at_least(Severity::critical) > 0 || stole)
         return "malicious";
-    if (report.count_at_least(report.fail_on) > 0)
+    // Findings about the run itself (cut short, not fully observed) make it
+    // inconclusive, not suspicious.
+    const bool about_the_program = std::any_of(
+        report.findings().begin(), report.findings().end(), [&](const Finding& finding) {
+            return finding.severity >= report.fail_on && !is_about_the_run(finding.rule_id);
+        });
+    if (about_the_program)
         return "suspicious";
     const auto& outcome = record.outcome;
     const bool cut_short = outcome.state != CommandOutcome::State::exited;

@@ -14,10 +14,12 @@ namespace hazmat::sandbox {
 //   malicious    a decoy value leaked (critical), or a decoy credential was
 //                read and the program also reached for the network, started
 //                a downloader or tried to persist;
-//   suspicious   any other finding at or above the report's --fail-on;
+//   suspicious   any other finding about the program at or above the
+//                report's --fail-on;
 //   inconclusive the run was cut short (timeout, crash, not started) or not
 //                fully observed (monitor unavailable or lost events, files
-//                too large to scan);
+//                too large to scan): findings about the run itself count
+//                here, not as suspicious;
 //   clean        none of the above.
 void summarize_run(const RunRecord& record, Report& report);
 

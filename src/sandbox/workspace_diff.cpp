@@ -208,7 +208,9 @@ class DiffWalker {
                     record_deleted(lower_child->get(), lower_name, join(path, lower_name), gone);
             }
         }
-        walk(upper_child->get(), is_opaque || !lower_child ? -1 : lower_child->get(), path);
+        // In an opaque directory a name present in both layers still counts as
+        // modified: it existed in the project before.
+        walk(upper_child->get(), lower_child ? lower_child->get() : -1, path);
     }
 
     void record_deleted(int, const std::string&, const std::string& path, const struct stat& info) {
