@@ -183,6 +183,25 @@ TEST_F(SandboxE2E, SelftestBlocksEveryProbe) {
     EXPECT_EQ(process.exit_code, 0) << process.err;
 }
 
+TEST_F(SandboxE2E, DoctorFindsEveryRequiredLayer) {
+    const auto process = hazmat({"doctor", "-f", "json"}, dir_);
+    ASSERT_EQ(process.exit_code, 0) << process.out << process.err;
+    const auto result = json::parse(process.out);
+    EXPECT_EQ(result["sandbox_usable"], true);
+    std::vector<std::string> layers;
+    for (const auto& layer : result["layers"]) {
+        layers.push_back(layer["layer"]);
+        if (layer["required"] == true) {
+            EXPECT_NE(layer["state"], "missing") << layer.dump();
+        }
+    }
+    EXPECT_EQ(layers, (std::vector<std::string>{
+                          "unprivileged user namespaces",
+                          "mount, PID, IPC, UTS, network, cgroup and time namespaces",
+                          "overlayfs in a user namespace", "Landlock",
+                          "seccomp filter with user notification", "resource limits"}));
+}
+
 TEST_F(SandboxE2E, MaliciousProjectIsCaughtAndNothingReachesTheHost) {
     const auto dir = project("malicious");
     const auto before = read_file(dir / "train.py");
