@@ -759,6 +759,7 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
     record.isolation.limits = limits->mechanisms();
     timer.mark("cgroups");
     const auto gpu = policy.gpu ? find_gpu_access() : GpuAccess{};
+    record.isolation.gpu_requested = policy.gpu;
     record.isolation.gpu_devices = gpu.devices;
 
     // The plan the processes inside execute.

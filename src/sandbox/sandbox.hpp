@@ -33,6 +33,7 @@ struct IsolationSummary {
     LimitMechanisms limits;
     std::string workspace;              // "overlay", "writable bind", "read-only bind"
     std::vector<std::string> degraded;  // layers missing, accepted with --allow-degraded
+    bool gpu_requested = false;
     std::vector<std::string> gpu_devices;
 };
 

@@ -534,6 +534,8 @@ std::vector<std::string> isolation_lines(const RunRecord& record) {
                                 record.limits.memory_bytes >> 20, isolation.limits.memory,
                                 record.limits.max_processes, isolation.limits.processes,
                                 isolation.limits.cpu));
+    if (isolation.gpu_requested && isolation.gpu_devices.empty())
+        lines.push_back("GPU requested, but no NVIDIA, DRI or KFD device was found");
     if (!isolation.gpu_devices.empty()) {
         std::string devices;
         for (const auto& device : isolation.gpu_devices)

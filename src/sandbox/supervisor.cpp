@@ -195,11 +195,23 @@ class NotificationHandler {
             event.decision = "denied (user denied all of this kind)";
             return EPERM;
         }
+        // The same attempt again (a PATH search trying the next directory,
+        // a retry loop) gets the same answer without asking again.
+        std::string key = fmt::format("{}|{}|{}|{}:{}", kind,
+                                      event.resolved.empty() ? event.path : event.resolved,
+                                      event.address, event.port, event.flags);
+        for (const auto& arg : event.argv)
+            key += "|" + arg;
+        if (denied_once_.count(key)) {
+            event.decision = "denied by the user (same attempt)";
+            return EPERM;
+        }
         switch (context_.ask(event)) {
             case AskAnswer::allow_once:
                 event.decision = "allowed by the user";
                 return 0;
             case AskAnswer::deny:
+                denied_once_.insert(std::move(key));
                 event.decision = "denied by the user";
                 return EPERM;
             case AskAnswer::deny_all:
@@ -341,6 +353,7 @@ class NotificationHandler {
 
     const Supervisor::Context& context_;
     std::set<std::string>& denied_all_;
+    std::set<std::string> denied_once_;
     bool& first_exec_;
 };
 
