@@ -116,6 +116,16 @@ void add_apply_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
     apply->add_flag("--include-risky", options->include_risky,
                     "Also apply changes that run code later");
     apply->callback([options, &exit_code] { exit_code = apply_layer(*options); });
+
+    // hazmat's own housekeeping after a run (started detached by `run`).
+    auto trash = std::make_shared<std::string>();
+    auto* collect = app.add_subcommand("__collect-trash", "Empty a state directory's trash");
+    collect->group("");
+    collect->add_option("STATE", *trash, "State directory")->required();
+    collect->callback([trash, &exit_code] {
+        sandbox::collect_trash(*trash);
+        exit_code = kExitClean;
+    });
 }
 
 }  // namespace hazmat::cli

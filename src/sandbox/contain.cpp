@@ -285,20 +285,20 @@ int supervise_children(pid_t command, int signal_fd) {
     return command_status;
 }
 
-// hazmat compiles the seccomp program and moves init into the run's
-// cgroups while the root is being built; both must be done before the
-// command starts.
+// hazmat compiles the seccomp program, moves init into the run's cgroups
+// and plants the last decoys while the root is being built; all of it must
+// be done before the command starts.
 Result<SeccompProgram> wait_for_parent(int control, bool monitored) {
     SeccompProgram program;
     program.monitored = monitored;
     bool have_program = false;
-    bool in_cgroups = false;
-    while (!have_program || !in_cgroups) {
+    bool may_start = false;
+    while (!have_program || !may_start) {
         auto message = receive_control(control);
         if (!message)
             return message.error();
-        if (message->type == ControlType::cgroups_ready) {
-            in_cgroups = true;
+        if (message->type == ControlType::start_command) {
+            may_start = true;
         } else if (message->type == ControlType::seccomp_program) {
             struct stat info = {};
             if (!message->fd || fstat(message->fd.get(), &info) != 0 ||
@@ -326,12 +326,8 @@ Result<SeccompProgram> wait_for_parent(int control, bool monitored) {
     close_all_except({control, plan.stdin_fd, plan.stdout_fd, plan.stderr_fd});
     point_stdio_at_null();
 
-    auto go = receive_control(control);
-    if (!go || go->type != ControlType::proceed)
-        _exit(1);
-
-    if (plan.clear_supplementary_groups && setgroups(0, nullptr) != 0)
-        fail(control, "setgroups(0)", std::strerror(errno));
+    if (auto status = write_own_id_maps(plan.ids); !status)
+        fail(control, "user namespace id maps", status.error().message);
     if (sethostname(plan.host_name.data(), plan.host_name.size()) != 0)
         fail(control, "sethostname", std::strerror(errno));
     if (auto status = bring_loopback_up(); !status)

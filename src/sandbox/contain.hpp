@@ -8,6 +8,7 @@
 #include "sandbox/limits.hpp"
 #include "sandbox/mount_namespace.hpp"
 #include "sandbox/seccomp_filter.hpp"
+#include "sandbox/user_namespace.hpp"
 
 namespace hazmat::sandbox {
 
@@ -19,7 +20,7 @@ enum class StdioKind { pty, pipes };
 // parsing and makes no decisions of its own.
 struct ContainPlan {
     RootLayout root;
-    bool clear_supplementary_groups = false;  // privileged parent left setgroups() allowed
+    IdMapping ids;
     std::string host_name;
     std::chrono::seconds uptime{0};  // shown through /proc/uptime; 0 keeps the host's
     bool dns_answerer = true;
@@ -40,8 +41,8 @@ struct ContainPlan {
 };
 
 // The sandbox's PID 1, entered right after clone() with the new
-// namespaces. In order: wait until hazmat has written the id maps; set the
-// persona's host name; bring up loopback and bind the DNS answerer; build
+// namespaces. In order: map its own user and group; set the persona's host
+// name; bring up loopback and bind the DNS answerer; build
 // the new root and pivot into it; open the private pty; wait for the
 // seccomp program and for hazmat to have placed it in the run's cgroups
 // (both prepared while the root was being built); enter a new cgroup

@@ -1,10 +1,8 @@
 #include "sandbox/decoys.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <array>
-#include <memory>
 #include <string_view>
 
 #include "sandbox/encodings.hpp"
@@ -51,28 +49,13 @@ struct Ed25519Key {
     std::string private_key;  // 32-byte seed
 };
 
-// A real key pair, so that tools which parse the key (and stealers that
-// validate what they took) see a well-formed one.
+// LIMITATION: the key material is random: the public half is not derived
+// from the private one. The file is well-formed (ssh-keygen reads it), but
+// a program that derives the public key and compares would notice. A real
+// key pair needs OpenSSL's provider machinery, whose start-up costs more
+// than all the rest of a sandbox's preparation.
 Ed25519Key generate_ed25519() {
-    Ed25519Key key;
-    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
-        EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"), &EVP_PKEY_free);
-    size_t public_length = 32;
-    size_t private_length = 32;
-    key.public_key.resize(32);
-    key.private_key.resize(32);
-    if (!pkey ||
-        EVP_PKEY_get_raw_public_key(pkey.get(),
-                                    reinterpret_cast<unsigned char*>(key.public_key.data()),
-                                    &public_length) != 1 ||
-        EVP_PKEY_get_raw_private_key(pkey.get(),
-                                     reinterpret_cast<unsigned char*>(key.private_key.data()),
-                                     &private_length) != 1) {
-        // Random bytes still look right to anything short of a signature check.
-        key.public_key = random_bytes(32);
-        key.private_key = random_bytes(32);
-    }
-    return key;
+    return {random_bytes(32), random_bytes(32)};
 }
 
 // The "openssh-key-v1" container ssh-keygen writes for an unencrypted key.
@@ -130,7 +113,6 @@ std::string jwt_like_token() {
 DecoySet DecoySet::generate(const Persona& persona) {
     DecoySet set;
     const auto& user = persona.user_name;
-    const auto comment = fmt::format("{}@{}", user, persona.host_name);
     auto plant = [&](std::string id, std::string where, std::string value) {
         set.secrets.push_back({std::move(id), std::move(where), value});
         return value;
@@ -147,12 +129,13 @@ DecoySet DecoySet::generate(const Persona& persona) {
     set.files.push_back(
         {".aws/config", "[default]\nregion = us-east-1\noutput = json\n", 0600, false});
 
+    const auto comment = fmt::format("{}@{}", user, persona.host_name);
     const auto key = generate_ed25519();
     const auto private_pem = openssh_private_key(key, comment);
     // The second line of the key body is the first one that is specific to
     // this key (the first holds the fixed container header).
-    const auto second_line = private_pem.substr(private_pem.find('\n', 37) + 1, 70);
-    plant("ssh-private-key", "~/.ssh/id_ed25519", second_line);
+    plant("ssh-private-key", "~/.ssh/id_ed25519",
+          private_pem.substr(private_pem.find('\n', 37) + 1, 70));
     set.files.push_back({".ssh/id_ed25519", private_pem});
     set.files.push_back({".ssh/id_ed25519.pub", openssh_public_key(key, comment), 0644, false});
 

@@ -9,8 +9,8 @@ namespace hazmat::sandbox {
 struct LayerCheck {
     std::string layer;
     enum class State { available, degraded, missing } state = State::missing;
-    std::string detail;  // what was found
-    std::string advice;  // what an administrator can do, when it is not available
+    std::string detail;    // what was found
+    std::string advice;    // what an administrator can do, when it is not available
     bool required = true;  // hazmat run refuses to start without it (unless --allow-degraded)
 };
 

@@ -75,16 +75,30 @@ std::vector<std::pair<std::string, std::string_view>> encoded_forms(std::string_
     return unique;
 }
 
+namespace {
+
+uint32_t prefix_of(const unsigned char* bytes) {
+    return static_cast<uint32_t>(bytes[0]) << 8 | bytes[1];
+}
+
+}  // namespace
+
 LeakScanner::LeakScanner(const std::vector<DecoySecret>& secrets) {
     for (size_t i = 0; i < secrets.size(); ++i) {
         secret_ids_.push_back(secrets[i].id);
         for (auto& [text, encoding] : encoded_forms(secrets[i].value)) {
-            const auto prefix = static_cast<uint32_t>(static_cast<unsigned char>(text[0])) << 8 |
-                                static_cast<unsigned char>(text[1]);
-            by_prefix_[prefix].push_back(static_cast<uint32_t>(patterns_.size()));
             longest_ = std::max(longest_, text.size());
             patterns_.push_back({std::move(text), i, encoding});
         }
+    }
+    const auto prefix = [](const Pattern& p) {
+        return prefix_of(reinterpret_cast<const unsigned char*>(p.text.data()));
+    };
+    std::sort(patterns_.begin(), patterns_.end(),
+              [&](const Pattern& a, const Pattern& b) { return prefix(a) < prefix(b); });
+    for (const auto& pattern : patterns_) {
+        const auto bit = prefix(pattern);
+        prefix_bits_[bit / 64] |= 1ull << (bit % 64);
     }
 }
 
@@ -93,13 +107,20 @@ void LeakScanner::scan(std::string_view channel, std::string_view bytes) {
         return;
     const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
     for (size_t i = 0; i + 1 < bytes.size(); ++i) {
-        const auto& candidates = by_prefix_[static_cast<uint32_t>(data[i]) << 8 | data[i + 1]];
-        for (const auto index : candidates) {
-            const auto& pattern = patterns_[index];
-            if (bytes.size() - i >= pattern.text.size() &&
-                std::memcmp(bytes.data() + i, pattern.text.data(), pattern.text.size()) == 0) {
-                hits_.insert({secret_ids_[pattern.secret], std::string(pattern.encoding),
-                              std::string(channel)});
+        const auto prefix = prefix_of(data + i);
+        if (!(prefix_bits_[prefix / 64] & (1ull << (prefix % 64))))
+            continue;
+        auto it = std::lower_bound(
+            patterns_.begin(), patterns_.end(), prefix, [](const Pattern& p, uint32_t value) {
+                return prefix_of(reinterpret_cast<const unsigned char*>(p.text.data())) < value;
+            });
+        for (; it != patterns_.end() &&
+               prefix_of(reinterpret_cast<const unsigned char*>(it->text.data())) == prefix;
+             ++it) {
+            if (bytes.size() - i >= it->text.size() &&
+                std::memcmp(bytes.data() + i, it->text.data(), it->text.size()) == 0) {
+                hits_.insert(
+                    {secret_ids_[it->secret], std::string(it->encoding), std::string(channel)});
             }
         }
     }

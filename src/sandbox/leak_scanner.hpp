@@ -50,9 +50,10 @@ class LeakScanner {
     void scan(std::string_view channel, std::string_view bytes);
 
     std::vector<std::string> secret_ids_;
-    std::vector<Pattern> patterns_;
-    // Patterns by their first two bytes.
-    std::array<std::vector<uint32_t>, 65536> by_prefix_;
+    std::vector<Pattern> patterns_;  // sorted by their first two bytes
+    // One bit per two-byte prefix that starts some pattern: the scan looks
+    // at patterns only where a bit is set.
+    std::array<uint64_t, 1024> prefix_bits_{};
     size_t longest_ = 0;
     std::map<std::string, std::string, std::less<>> tails_;  // per channel: unscanned carry
     std::set<LeakHit> hits_;

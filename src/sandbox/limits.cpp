@@ -300,6 +300,39 @@ Status ResourceController::attach(pid_t pid) const {
     return done();
 }
 
+Status ResourceController::enter_for_clone() {
+    original_.clear();
+    const auto mounts = cgroup_mounts();
+    for (const auto& cgroup : cgroups_) {
+        // The hierarchy's mount point is the cgroup's parent chain's root;
+        // this thread's own cgroup there is where it goes back to.
+        for (const auto& mount : mounts) {
+            if (mount.type != "cgroup" || !cgroup.string().starts_with(mount.point.string() + "/"))
+                continue;
+            std::string controller;
+            for (const char* name : {"memory", "pids", "cpu"}) {
+                if (has_option(mount.options, name))
+                    controller = name;
+            }
+            const auto own = own_cgroup(controller);
+            original_.push_back(mount.point / fs::path(own.value_or("/")).relative_path());
+        }
+    }
+    for (const auto& cgroup : cgroups_) {
+        if (auto status = write_value(cgroup / "tasks", "0"); !status) {
+            leave_after_clone();
+            return status;
+        }
+    }
+    return done();
+}
+
+void ResourceController::leave_after_clone() {
+    for (const auto& cgroup : original_)
+        (void)write_value(cgroup / "tasks", "0");
+    original_.clear();
+}
+
 LimitHits ResourceController::read_hits() const {
     LimitHits hits;
     if (cgroup_version_ == 2) {

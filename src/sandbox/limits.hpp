@@ -51,6 +51,14 @@ class ResourceController {
     // run's cgroups; everything it starts inherits them.
     Status attach(pid_t pid) const;
 
+    // The cheap way into cgroup v1: the calling thread moves itself into the
+    // run's cgroups (a thread moving itself needs no RCU grace period, which
+    // moving another process costs), clones the sandbox's init, which
+    // inherits them, and moves back. Used instead of attach() for v1.
+    bool inherits_through_clone() const { return cgroup_version_ == 1; }
+    Status enter_for_clone();
+    void leave_after_clone();
+
     // The rlimits the command's process sets on itself.
     const std::vector<RlimitSetting>& rlimits() const { return rlimits_; }
     const LimitMechanisms& mechanisms() const { return mechanisms_; }
@@ -63,8 +71,9 @@ class ResourceController {
   private:
     ResourceController() = default;
 
-    int cgroup_version_ = 0;                      // 0: none
-    std::vector<std::filesystem::path> cgroups_;  // one per hierarchy (v1) or one (v2)
+    int cgroup_version_ = 0;                       // 0: none
+    std::vector<std::filesystem::path> cgroups_;   // one per hierarchy (v1) or one (v2)
+    std::vector<std::filesystem::path> original_;  // where the calling thread was (v1)
     std::filesystem::path memory_cgroup_;
     std::filesystem::path pids_cgroup_;
     std::vector<RlimitSetting> rlimits_;

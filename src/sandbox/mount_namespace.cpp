@@ -178,6 +178,23 @@ Status mount_system_dirs(int root) {
     return done();
 }
 
+Status copy_host_file(const std::string& host_path, int dir, const std::string& name) {
+    UniqueFd source(open(host_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!source)
+        return sys_error(fmt::format("open({})", host_path));
+    std::string content;
+    char buffer[65536];
+    for (;;) {
+        const auto n = read(source.get(), buffer, sizeof(buffer));
+        if (n < 0)
+            return sys_error(fmt::format("read({})", host_path));
+        if (n == 0)
+            break;
+        content.append(buffer, static_cast<size_t>(n));
+    }
+    return write_file_beneath(dir, name, content, 0644);
+}
+
 Status populate_etc(const RootLayout& layout, int root) {
     auto etc = make_dirs_beneath(root, "etc");
     if (!etc)
@@ -188,6 +205,15 @@ Status populate_etc(const RootLayout& layout, int root) {
     }
     for (const auto entry : host_etc_entries()) {
         const std::string name(entry);
+        // Small files are copied: cheaper than a mount each, and the copy is
+        // the sandbox's own.
+        struct stat info = {};
+        if (lstat(("/etc/" + name).c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+            info.st_size <= (1 << 20)) {
+            if (auto status = copy_host_file("/etc/" + name, etc->get(), name); !status)
+                return status;
+            continue;
+        }
         if (auto status = mirror_host_path("/etc/" + name, root, "etc/" + name); !status)
             return status;
     }

@@ -19,16 +19,24 @@ constexpr std::array<std::string_view, 6> kMachineSuffixes = {
     "laptop", "desktop", "thinkpad", "xps", "workstation", "pc",
 };
 
+// From the kernel's CSPRNG, a page at a time: decoys need a few hundred
+// random values per run, and one getrandom() each would cost more than the
+// rest of their generation.
 uint64_t random_u64() {
-    uint64_t value = 0;
-    auto* out = reinterpret_cast<char*>(&value);
-    size_t filled = 0;
-    while (filled < sizeof(value)) {
-        const auto got = getrandom(out + filled, sizeof(value) - filled, 0);
-        if (got > 0)
-            filled += static_cast<size_t>(got);
+    thread_local std::array<uint64_t, 512> pool;
+    thread_local size_t next = pool.size();
+    if (next == pool.size()) {
+        auto* out = reinterpret_cast<char*>(pool.data());
+        const size_t size = sizeof(pool);
+        size_t filled = 0;
+        while (filled < size) {
+            const auto got = getrandom(out + filled, size - filled, 0);
+            if (got > 0)
+                filled += static_cast<size_t>(got);
+        }
+        next = 0;
     }
-    return value;
+    return pool[next++];
 }
 
 std::string capitalized(std::string_view name) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <grp.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -38,6 +39,7 @@
 #include "sandbox/etc_files.hpp"
 #include "sandbox/gpu.hpp"
 #include "sandbox/net_namespace.hpp"
+#include "sandbox/path_beneath.hpp"
 #include "sandbox/path_watch.hpp"
 #include "sandbox/state_store.hpp"
 #include "sandbox/user_namespace.hpp"
@@ -248,6 +250,7 @@ struct RunState {
     std::atomic<bool> input_registered{false};
     std::map<int, std::string> decoy_watches;  // inotify wd -> display path
     std::array<UniqueFd, 3> pinned;            // home, /tmp, /dev/shm
+    const DecoySet* decoys = nullptr;
 
     std::unique_ptr<Supervisor> supervisor;
     std::optional<std::string> setup_error;
@@ -293,6 +296,15 @@ void add_decoy_watches(RunState& state, const DecoySet& decoys) {
     (void)watch_fd(state, state.inotify.get(), kInotify);
 }
 
+// The home directory is built: watch every decoy, then let init start the
+// command. Init waits for this, so the command never runs before the
+// watches exist.
+void finish_home(RunState& state, const DecoySet& decoys) {
+    add_decoy_watches(state, decoys);
+    if (auto status = send_control(state.control.get(), ControlType::start_command); !status)
+        state.setup_error = status.error().message;
+}
+
 void handle_control(RunState& state, const DecoySet& decoys, const Supervisor::Context& context) {
     auto message = receive_control(state.control.get());
     if (!message) {
@@ -318,7 +330,7 @@ void handle_control(RunState& state, const DecoySet& decoys, const Supervisor::C
             if (message->value >= 0 && message->value < 3)
                 state.pinned[static_cast<size_t>(message->value)] = std::move(message->fd);
             if (message->value == 0)
-                add_decoy_watches(state, decoys);
+                finish_home(state, decoys);
             break;
         case ControlType::pty_master: {
             state.output = std::move(message->fd);
@@ -339,12 +351,11 @@ void handle_control(RunState& state, const DecoySet& decoys, const Supervisor::C
             break;
         }
         case ControlType::seccomp_program:
-        case ControlType::cgroups_ready:
+        case ControlType::start_command:
             break;
         case ControlType::started:
             spdlog::debug("command started as pid {} inside", message->value);
             break;
-        case ControlType::proceed:
             break;
     }
     if (state.setup_error && state.init > 0)
@@ -746,7 +757,6 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
         return status.error();
     const auto home = record.persona.home();
     record.workspace_inside = home + "/" + workspace_name(policy.project, record.decoys);
-    const PathWatch watch(home, record.workspace_inside, host_home().string(), record.decoys);
     auto environment = sandbox_environment(record.persona, record.decoys, policy.env_grants,
                                            record.workspace_inside, environ);
     if (!environment)
@@ -764,7 +774,7 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
 
     // The plan the processes inside execute.
     ContainPlan plan;
-    plan.root.mount_point = run->mount_point();
+    plan.root.mount_point = run->mount_point;
     plan.root.project = policy.project;
     plan.root.workspace_mode = policy.workspace;
     if (layer) {
@@ -791,7 +801,8 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
     plan.root.binds.insert(plan.root.binds.end(), gpu.binds.begin(), gpu.binds.end());
     for (const auto& mount : policy.extra_mounts)
         plan.root.binds.push_back({mount.source, mount.target.string(), mount.writable, false});
-    plan.clear_supplementary_groups = geteuid() == 0;
+    plan.ids = {record.persona.uid, record.persona.gid, static_cast<uint32_t>(geteuid()),
+                static_cast<uint32_t>(getegid())};
     plan.host_name = record.persona.host_name;
     plan.uptime = record.persona.uptime;
     plan.argv = policy.command;
@@ -804,7 +815,6 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
     // Terminal or pipes.
     RunState state;
     state.policy = &policy;
-    state.watch = &watch;
     state.capture = policy.io == IoMode::capture;
     const bool on_terminal = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     state.stdio = policy.io == IoMode::pty || (policy.io == IoMode::automatic && on_terminal)
@@ -836,8 +846,6 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
     if (!recorder)
         return recorder.error();
     state.recorder = recorder->get();
-    SharedLeakScanner leaks(record.decoys.secrets);
-    state.leaks = &leaks;
 
     // hazmat's own signals arrive through the loop from here on; blocking
     // them before any thread exists makes every thread inherit the mask.
@@ -863,8 +871,19 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
 
     // The sandbox's init, in its new namespaces. A raw clone (no new stack)
     // behaves like fork; hazmat is single-threaded here.
+    // Supplementary groups cannot be mapped into the sandbox (setgroups is
+    // denied there); root, who can, drops its own first so the sandbox
+    // inherits none.
+    if (geteuid() == 0)
+        setgroups(0, nullptr);
+    if (limits->inherits_through_clone()) {
+        if (auto status = limits->enter_for_clone(); !status)
+            return Error{"cgroups: " + status.error().message};
+    }
     const long child =
         syscall(SYS_clone, kNamespaceFlags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (child != 0 && limits->inherits_through_clone())
+        limits->leave_after_clone();
     if (child < 0) {
         const int error = errno;
         return Error{fmt::format(
@@ -895,17 +914,10 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
         waitpid(state.init, nullptr, 0);
         return error;
     };
-    const IdMapping ids{record.persona.uid, record.persona.gid, static_cast<uint32_t>(getuid()),
-                        static_cast<uint32_t>(getgid())};
     timer.mark("clone");
-    if (auto status = write_id_maps(state.init, ids, geteuid() != 0); !status)
-        return abort_setup(Error{"user namespace id maps: " + status.error().message});
-    if (auto status = send_control(state.control.get(), ControlType::proceed); !status)
-        return abort_setup(status.error());
-    timer.mark("id maps");
     // While init builds the root: compile the filter and move init into the
     // run's cgroups (a cgroup v1 migration waits for an RCU grace period).
-    auto seccomp = build_seccomp_program(monitored);
+    auto seccomp = cached_seccomp_program(*state_dir / "cache", monitored);
     if (!seccomp)
         return abort_setup(seccomp.error());
     auto program = seccomp_program_file(*seccomp);
@@ -916,10 +928,19 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
         !status)
         return abort_setup(status.error());
     timer.mark("seccomp program");
-    if (auto status = limits->attach(state.init); !status)
-        return abort_setup(Error{"cgroups: " + status.error().message});
-    if (auto status = send_control(state.control.get(), ControlType::cgroups_ready); !status)
-        return abort_setup(status.error());
+    // While init builds the root: what the monitor needs.
+    state.decoys = &record.decoys;
+    const PathWatch watch(home, record.workspace_inside, host_home().string(), record.decoys);
+    state.watch = &watch;
+    SharedLeakScanner leaks(record.decoys.secrets);
+    state.leaks = &leaks;
+    timer.mark("monitor preparation");
+    if (!limits->inherits_through_clone()) {
+        // LIMITATION: moving init into a cgroup v2 subtree waits for an RCU
+        // grace period (clone3 with CLONE_INTO_CGROUP would avoid it).
+        if (auto status = limits->attach(state.init); !status)
+            return abort_setup(Error{"cgroups: " + status.error().message});
+    }
     timer.mark("cgroup attach");
 
     for (const auto& [fd, source] :
@@ -1013,10 +1034,11 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
     record.events = (*recorder)->events();
     record.repeats = (*recorder)->repeats();
     record.lost_events = (*recorder)->lost();
+    timer.mark("audit log");
     if (layer && !layer->kept)
-        prune_run_layers(*state_dir, run->dir);
-    rmdir(run->mount_point().c_str());
-    timer.mark("audit log and pruning");
+        dispose_run_leftovers(*state_dir, *run,
+                              record.workspace_diff && !record.workspace_diff->changes.empty());
+    timer.mark("leftovers disposed");
     return record;
 }
 

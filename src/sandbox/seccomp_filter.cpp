@@ -8,6 +8,7 @@
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -719,6 +720,78 @@ Result<SeccompProgram> build_seccomp_program(bool monitored) {
     if (!program)
         return program.error();
     return SeccompProgram{std::move(*program), monitored};
+}
+
+namespace {
+
+// FNV-1a over everything the program is built from: a change to a table,
+// the library or the architecture names another cache file.
+uint64_t program_key(bool monitored) {
+    uint64_t hash = 1469598103934665603ull;
+    const auto mix = [&](std::string_view text) {
+        for (const unsigned char c : text) {
+            hash ^= c;
+            hash *= 1099511628211ull;
+        }
+        hash ^= 0xff;
+        hash *= 1099511628211ull;
+    };
+    mix(monitored ? "monitored" : "kernel-only");
+    mix("filter format 1");
+    const auto* version = seccomp_version();
+    mix(fmt::format("libseccomp {}.{}.{} arch {}", version->major, version->minor, version->micro,
+                    seccomp_arch_native()));
+    for (const auto name : kAllowed)
+        mix(name);
+    for (const auto& entry : kAllowedX8664ByNumber)
+        mix(fmt::format("{}={}", entry.name, entry.number));
+    for (const auto name : kWatched)
+        mix(name);
+    for (const auto& entry : kDenied)
+        mix(fmt::format("{}/{}/{}", entry.name, entry.kind, entry.error));
+    for (const auto& entry : kDeniedX8664ByNumber)
+        mix(fmt::format("{}={}", entry.name, entry.number));
+    return hash;
+}
+
+}  // namespace
+
+Result<SeccompProgram> cached_seccomp_program(const std::filesystem::path& cache_dir,
+                                              bool monitored) {
+    const auto file = cache_dir / fmt::format("seccomp-{:016x}.bpf", program_key(monitored));
+    {
+        UniqueFd cached(open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        struct stat info = {};
+        if (cached && fstat(cached.get(), &info) == 0 && S_ISREG(info.st_mode) &&
+            info.st_size > 0 && info.st_size % sizeof(struct sock_filter) == 0 &&
+            info.st_size <= 65536) {
+            SeccompProgram program;
+            program.monitored = monitored;
+            program.instructions.resize(static_cast<size_t>(info.st_size) /
+                                        sizeof(struct sock_filter));
+            if (pread(cached.get(), program.instructions.data(), static_cast<size_t>(info.st_size),
+                      0) == info.st_size)
+                return program;
+        }
+    }
+    auto program = build_seccomp_program(monitored);
+    if (!program)
+        return program;
+    // Written under a temporary name and renamed: a concurrent run sees the
+    // whole program or none.
+    std::error_code ec;
+    std::filesystem::create_directories(cache_dir, ec);
+    const auto temporary = file.string() + fmt::format(".{}", getpid());
+    UniqueFd out(
+        open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (out) {
+        const auto bytes = program->instructions.size() * sizeof(struct sock_filter);
+        if (write(out.get(), program->instructions.data(), bytes) == static_cast<ssize_t>(bytes))
+            rename(temporary.c_str(), file.c_str());
+        else
+            unlink(temporary.c_str());
+    }
+    return program;
 }
 
 Result<int> install_seccomp(const SeccompProgram& program) {

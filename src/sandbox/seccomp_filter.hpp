@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +38,12 @@ struct SeccompProgram {
 // Without `monitored` (no user notification on this kernel), the denied set
 // fails with EPERM and unlisted syscalls with ENOSYS in the kernel itself.
 Result<SeccompProgram> build_seccomp_program(bool monitored);
+
+// The same program, compiled once per hazmat build and libseccomp version
+// and kept in `cache_dir` (hazmat's private state directory): compiling it
+// costs milliseconds on every run otherwise.
+Result<SeccompProgram> cached_seccomp_program(const std::filesystem::path& cache_dir,
+                                              bool monitored);
 
 // Installs the program on the calling thread (no_new_privs must be set).
 // Returns the notification descriptor for a monitored program, -1 otherwise.

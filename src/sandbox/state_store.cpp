@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <spawn.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/data_dir.hpp"
 #include "sandbox/path_beneath.hpp"
 #include "sandbox/persona.hpp"
 #include "sandbox/policy.hpp"
@@ -138,8 +141,9 @@ Result<RunDirectory> create_run_directory(const fs::path& state) {
         return status.error();
     if (mkdir(run.dir.c_str(), 0700) != 0)
         return sys_error(fmt::format("mkdir({})", run.dir.string()));
-    if (mkdir(run.mount_point().c_str(), 0700) != 0)
-        return sys_error(fmt::format("mkdir({})", run.mount_point().string()));
+    run.mount_point = state / "mnt";
+    if (mkdir(run.mount_point.c_str(), 0700) != 0 && errno != EEXIST)
+        return sys_error(fmt::format("mkdir({})", run.mount_point.string()));
     return run;
 }
 
@@ -256,27 +260,86 @@ Status clear_layer(const WorkspaceLayer& layer) {
     return done();
 }
 
-void prune_run_layers(const fs::path& state, const fs::path& run_dir, size_t keep) {
+namespace {
+
+constexpr size_t kTrashBatch = 32;
+
+void move_to_trash(const fs::path& state, const fs::path& path, const std::string& name) {
     std::error_code ec;
-    // The overlay's work directory is never needed after a run.
-    (void)remove_tree(run_dir / "work");
-    if (is_empty_dir(run_dir / "upper")) {
-        (void)remove_tree(run_dir / "upper");
+    fs::create_directories(state / "trash", ec);
+    const auto target =
+        state / "trash" / fmt::format("{}-{:06x}", name, random_between(0, 0xffffff));
+    if (rename(path.c_str(), target.c_str()) != 0 && errno != ENOENT)
+        (void)remove_tree(path);
+}
+
+// A process of its own, detached from hazmat and its terminal, empties the
+// trash: the user does not wait for it. posix_spawn (vfork-style) costs
+// hazmat far less than a fork of itself.
+void start_trash_collector(const fs::path& state) {
+    const auto exe = executable_path();
+    if (exe.empty())
         return;
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
+    posix_spawn_file_actions_init(&actions);
+    for (int fd = 0; fd <= 2; ++fd)
+        posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
+    const std::string state_dir = state.string();
+    char* argv[] = {const_cast<char*>("hazmat"), const_cast<char*>("__collect-trash"),
+                    const_cast<char*>(state_dir.c_str()), nullptr};
+    char* envp[] = {nullptr};
+    pid_t pid = 0;
+    posix_spawn(&pid, exe.c_str(), &actions, &attributes, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+}
+
+}  // namespace
+
+void dispose_run_leftovers(const fs::path& state, const RunDirectory& run, bool keep_layer,
+                           size_t keep) {
+    move_to_trash(state, run.dir / "work", run.id + ".work");
+    if (!keep_layer) {
+        move_to_trash(state, run.dir / "upper", run.id + ".upper");
+    } else {
+        std::error_code ec;
+        std::vector<fs::path> with_changes;
+        for (const auto& entry : fs::directory_iterator(state / "runs", ec)) {
+            if (fs::is_directory(entry.path() / "upper", ec))
+                with_changes.push_back(entry.path());
+        }
+        // Run ids start with their date, so names sort by age.
+        std::sort(with_changes.begin(), with_changes.end(), std::greater<>());
+        for (size_t i = keep; i < with_changes.size(); ++i)
+            move_to_trash(state, with_changes[i] / "upper",
+                          with_changes[i].filename().string() + ".upper");
     }
-    std::vector<fs::path> with_changes;
-    for (const auto& entry : fs::directory_iterator(state / "runs", ec)) {
-        if (fs::is_directory(entry.path() / "upper", ec))
-            with_changes.push_back(entry.path());
+    // A collector per run would cost more than it saves: empty the trash
+    // once it has gathered a few runs' leftovers.
+    size_t entries = 0;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(state / "trash", ec);
+         it != fs::directory_iterator() && entries < kTrashBatch; it.increment(ec))
+        ++entries;
+    if (entries >= kTrashBatch)
+        start_trash_collector(state);
+}
+
+void collect_trash(const fs::path& state) {
+    if (nice(19) == -1) {
+        // A lower priority is a courtesy; the work is the same without it.
     }
-    if (with_changes.size() <= keep)
+    // One collector at a time.
+    UniqueFd lock(
+        open((state / "trash.lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!lock || flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
         return;
-    // Run ids start with their date, so names sort by age.
-    std::sort(with_changes.begin(), with_changes.end(), std::greater<>());
-    for (size_t i = keep; i < with_changes.size(); ++i) {
-        (void)remove_tree(with_changes[i] / "work");
-        (void)remove_tree(with_changes[i] / "upper");
-    }
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(state / "trash", ec))
+        (void)remove_tree(entry.path());
 }
 
 Status remove_tree(const fs::path& path) {

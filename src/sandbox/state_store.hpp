@@ -16,14 +16,17 @@ namespace hazmat::sandbox {
 // $XDG_STATE_HOME/hazmat, else ~/.local/state/hazmat. Created 0700.
 Result<std::filesystem::path> state_root();
 
-// One run's directory: runs/<id>/ with the new root's mount point, the
-// audit log, the decoys planted (for attributing a later sighting) and, for
-// runs without --keep, the overlay layer.
+// One run's directory: runs/<id>/ with the audit log, the decoys planted
+// (for attributing a later sighting) and, for runs without --keep, the
+// overlay layer.
 struct RunDirectory {
     std::string id;
     std::filesystem::path dir;
+    // Where the sandbox's new root is mounted before pivot_root: one empty
+    // directory shared by every run, each mounting over it in its own mount
+    // namespace (the host never sees those mounts).
+    std::filesystem::path mount_point;
 
-    std::filesystem::path mount_point() const { return dir / "root"; }
     std::filesystem::path audit_log() const { return dir / "audit.jsonl"; }
     std::filesystem::path decoys_file() const { return dir / "decoys.json"; }
 };
@@ -64,11 +67,17 @@ std::vector<LayerInfo> list_layers(const std::filesystem::path& state);
 // Empties a layer (after it was applied, or on --fresh / apply --discard).
 Status clear_layer(const WorkspaceLayer& layer);
 
-// After the run in `run_dir`: removes its overlay work directory, and its
-// layer when it holds no change; when it does, removes the layers of older
-// runs beyond the most recent `keep` (named layers are never pruned).
-void prune_run_layers(const std::filesystem::path& state, const std::filesystem::path& run_dir,
-                      size_t keep = 20);
+// After a run: moves what is no longer needed (the overlay's work
+// directory, the layer when it holds no change, the layers of runs beyond
+// the most recent `keep`) into the state's trash, and once the trash holds
+// a few runs' worth, starts a detached process that empties it. Removing directories synchronously
+// would make every run wait on the file system (on some file systems rmdir costs milliseconds) for
+// nothing the user needs.
+void dispose_run_leftovers(const std::filesystem::path& state, const RunDirectory& run,
+                           bool keep_layer, size_t keep = 20);
+
+// Empties the state's trash (in the process dispose_run_leftovers starts).
+void collect_trash(const std::filesystem::path& state);
 
 // Removes a directory tree without following symlinks (entries are
 // removed, never the targets of links in it).

@@ -12,8 +12,8 @@ namespace hazmat::sandbox {
 
 namespace {
 
-Status write_proc_file(pid_t pid, const char* name, const std::string& content) {
-    const auto path = fmt::format("/proc/{}/{}", pid, name);
+Status write_proc_file(const char* name, const std::string& content) {
+    const auto path = fmt::format("/proc/self/{}", name);
     UniqueFd file(open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!file)
         return sys_error(fmt::format("open({})", path));
@@ -26,16 +26,14 @@ Status write_proc_file(pid_t pid, const char* name, const std::string& content) 
 
 }  // namespace
 
-Status write_id_maps(pid_t pid, const IdMapping& mapping, bool deny_setgroups) {
-    if (deny_setgroups) {
-        if (auto status = write_proc_file(pid, "setgroups", "deny\n"); !status)
-            return status;
-    }
+Status write_own_id_maps(const IdMapping& mapping) {
+    if (auto status = write_proc_file("setgroups", "deny\n"); !status)
+        return status;
     if (auto status = write_proc_file(
-            pid, "uid_map", fmt::format("{} {} 1\n", mapping.inside_uid, mapping.outside_uid));
+            "uid_map", fmt::format("{} {} 1\n", mapping.inside_uid, mapping.outside_uid));
         !status)
         return status;
-    return write_proc_file(pid, "gid_map",
+    return write_proc_file("gid_map",
                            fmt::format("{} {} 1\n", mapping.inside_gid, mapping.outside_gid));
 }
 

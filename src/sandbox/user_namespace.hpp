@@ -18,10 +18,10 @@ struct IdMapping {
     uint32_t outside_gid = 0;
 };
 
-// Written by the parent for the child `pid` that was cloned into a new user
-// namespace. An unprivileged parent must first deny setgroups() (the kernel
-// requires it before an unprivileged gid_map); a privileged parent leaves
-// it allowed so that the child can clear its supplementary groups.
-Status write_id_maps(pid_t pid, const IdMapping& mapping, bool deny_setgroups);
+// Written by the process that was just cloned into the new user namespace,
+// for itself: the kernel lets it map its own (the creator's) ids, one line
+// each, once setgroups() is denied. Doing it from inside saves a round trip
+// to hazmat before the sandbox can be built.
+Status write_own_id_maps(const IdMapping& mapping);
 
 }  // namespace hazmat::sandbox
