@@ -20,11 +20,10 @@ std::string random_machine_id() {
 std::vector<SynthesizedFile> synthesized_etc(const Persona& persona, std::string_view nameserver) {
     const auto& user = persona.user_name;
     return {
-        {"passwd", fmt::format("root:x:0:0:root:/root:/bin/bash\n"
-                               "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-                               "{0}:x:{1}:{2}:{3},,,:{4}:/bin/bash\n",
-                               user, persona.uid, persona.gid, persona.full_name, persona.home())},
-        {"group", fmt::format("root:x:0:\nnogroup:x:65534:\n{0}:x:{1}:\n", user, persona.gid)},
+        // The persona is the only account: nothing about the host's users.
+        {"passwd", fmt::format("{0}:x:{1}:{2}:{3},,,:{4}:/bin/bash\n", user, persona.uid,
+                               persona.gid, persona.full_name, persona.home())},
+        {"group", fmt::format("{0}:x:{1}:\n", user, persona.gid)},
         {"hostname", persona.host_name + "\n"},
         {"hosts", fmt::format("127.0.0.1\tlocalhost\n127.0.1.1\t{0}\n::1\tlocalhost "
                               "ip6-localhost ip6-loopback\n",
