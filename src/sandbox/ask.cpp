@@ -40,6 +40,8 @@ std::string describe_for_prompt(const Event& event) {
 TerminalAsker::TerminalAsker(std::chrono::seconds timeout)
     : terminal_(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)), timeout_(timeout) {}
 
+// LIMITATION: a key typed at the instant a prompt opens may still reach the
+// command instead of the prompt.
 AskAnswer TerminalAsker::ask(const Event& event) {
     if (!terminal_)
         return AskAnswer::allow_once;

@@ -345,6 +345,9 @@ Status mount_workspace(const RootLayout& layout, int root) {
     const unsigned attributes = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     switch (layout.workspace_mode) {
         case WorkspaceMode::overlay: {
+            // LIMITATION: only the invoking user and group are mapped, so an
+            // unprivileged run cannot modify project files owned by another
+            // user or group (the copy-up fails with EOVERFLOW).
             // The real project is the read-only lower layer; every write
             // lands in the upper layer, which hazmat lists and applies only
             // on request. "userxattr" is what an overlay mounted inside a

@@ -10,6 +10,9 @@ namespace hazmat::sandbox {
 // known analysis environments (user "sandbox", host "cuckoo", uptime of a
 // few minutes) before it acts, so the persona is an ordinary developer
 // machine, picked at random per run.
+// LIMITATION: the CPU count and /proc/cpuinfo are the host's, and a program
+// can still tell it is confined (/proc/self/status shows the seccomp filter
+// and no_new_privs; only a few processes are visible).
 struct Persona {
     std::string user_name = "alex";
     std::string full_name = "Alex";

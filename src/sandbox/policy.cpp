@@ -121,43 +121,55 @@ std::optional<fs::path> home_of(const fs::path& path, const fs::path& real_home)
 
 }  // namespace
 
-Status check_read_only_path(const fs::path& path, const fs::path& home) {
+namespace {
+
+Status check_exposed_path(const fs::path& path, const fs::path& home, std::string_view label) {
     std::error_code ec;
     const auto canonical = fs::canonical(path, ec);
     if (ec)
-        return Error{fmt::format("--ro {}: {}", path.string(), ec.message())};
+        return Error{fmt::format("{} {}: {}", label, path.string(), ec.message())};
     const auto real_home = home.empty() ? fs::path() : fs::weakly_canonical(home, ec);
 
     for (const auto parent : kHomeParents) {
         if (is_within(fs::path(parent), canonical))
-            return Error{fmt::format("--ro {}: refusing to expose {} (it holds home directories)",
-                                     path.string(), parent)};
+            return Error{fmt::format("{} {}: refusing to expose {} (it holds home directories)",
+                                     label, path.string(), parent)};
     }
     if (!real_home.empty() && is_within(real_home, canonical))
         return Error{fmt::format(
-            "--ro {}: refusing to expose a whole home directory (it holds credentials); name the "
+            "{} {}: refusing to expose a whole home directory (it holds credentials); name the "
             "subdirectory the program needs, e.g. ~/.cache/huggingface/hub",
-            path.string())};
+            label, path.string())};
     for (const auto secret : kHostSecrets) {
         if (overlaps(canonical, fs::path(secret)))
             return Error{
-                fmt::format("--ro {}: refusing to expose {} (host secrets and control files)",
+                fmt::format("{} {}: refusing to expose {} (host secrets and control files)", label,
                             path.string(), secret)};
     }
     if (const auto owner_home = home_of(canonical, real_home)) {
         if (canonical == *owner_home)
             return Error{fmt::format(
-                "--ro {}: refusing to expose a whole home directory (it holds credentials)",
+                "{} {}: refusing to expose a whole home directory (it holds credentials)", label,
                 path.string())};
         for (const auto secret : kHomeSecrets) {
             if (overlaps(canonical, *owner_home / secret))
                 return Error{fmt::format(
-                    "--ro {}: refusing to expose ~/{} (a credential store); name a subdirectory "
+                    "{} {}: refusing to expose ~/{} (a credential store); name a subdirectory "
                     "that holds no credentials",
-                    path.string(), secret)};
+                    label, path.string(), secret)};
         }
     }
     return done();
+}
+
+}  // namespace
+
+Status check_read_only_path(const fs::path& path, const fs::path& home) {
+    return check_exposed_path(path, home, "--ro");
+}
+
+Status check_workspace_path(const fs::path& path, const fs::path& home) {
+    return check_exposed_path(path, home, "workspace");
 }
 
 bool is_valid_keep_name(std::string_view name) {

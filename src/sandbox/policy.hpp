@@ -87,6 +87,10 @@ std::optional<uint64_t> parse_size(std::string_view text);
 // is still a leak. `home` is the invoking user's real home directory.
 Status check_read_only_path(const std::filesystem::path& path, const std::filesystem::path& home);
 
+// The same rule for the project directory the command runs in: a home
+// directory or a credential store would be visible in the workspace.
+Status check_workspace_path(const std::filesystem::path& path, const std::filesystem::path& home);
+
 // A valid --keep name: letters, digits, '.', '_' and '-', not starting with '.'.
 bool is_valid_keep_name(std::string_view name);
 

@@ -97,6 +97,8 @@ std::vector<DecoyFile> skeleton_dotfiles() {
     return files;
 }
 
+// LIMITATION: /proc is read-only to the command, including its own entries
+// (naming another thread through /proc/self/task/N/comm fails).
 LandlockPlan landlock_plan(int abi, const std::string& home, const std::string& workspace,
                            const GpuAccess& gpu) {
     using namespace landlock_access;
@@ -362,6 +364,9 @@ void handle_control(RunState& state, const DecoySet& decoys, const Supervisor::C
         kill(state.init, SIGKILL);
 }
 
+// LIMITATION: output is relayed byte for byte, escape sequences included: a
+// program can set the terminal's title or, on terminals that allow it,
+// write the clipboard (OSC 52).
 void handle_output(RunState& state, Source source) {
     auto& fd = source == kOutput ? state.output : state.errors;
     char buffer[65536];
@@ -728,10 +733,21 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
                                  : policy.workspace == WorkspaceMode::writable ? "writable bind"
                                                                                : "read-only bind";
 
+    // The workspace is visible to the program: never a home directory or a
+    // credential store.
+    if (auto status = check_workspace_path(policy.project, host_home()); !status)
+        return Error{status.error().message +
+                     "; run hazmat in the project's own directory (or name it)"};
+
     // Where this run lives on the host.
     auto state_dir = state_root();
     if (!state_dir)
         return state_dir.error();
+    if (path_within(fs::weakly_canonical(*state_dir).string(), policy.project.string()))
+        return Error{
+            fmt::format("the project directory {} contains hazmat's state directory {}; "
+                        "set HAZMAT_STATE_DIR elsewhere",
+                        policy.project.string(), state_dir->string())};
     auto run = create_run_directory(*state_dir);
     if (!run)
         return run.error();

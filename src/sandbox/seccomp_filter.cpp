@@ -305,6 +305,10 @@ constexpr std::array kAllowed = std::to_array<std::string_view>({
     "mq_notify",
     "mq_getsetattr",
     // sockets (creation is filtered by family below)
+    // LIMITATION: sendmsg and sendmmsg are allowed unwatched (the command's
+    // process hands hazmat the notification descriptor with sendmsg before
+    // execve), so their destination addresses are not recorded; connect and
+    // sendto are, and the namespace lets none of them out.
     "accept",
     "accept4",
     "recvfrom",

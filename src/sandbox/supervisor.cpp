@@ -271,6 +271,9 @@ class NotificationHandler {
         event.port = address.port;
         if (name == "connect" && is_loopback(address))
             event.listener_inside = listener_inside(pid, address.port);
+        // LIMITATION: data written to connected stream sockets (write, send)
+        // is not scanned for decoy values; only sendto payloads and DNS
+        // questions are. Nothing reaches past loopback either way.
         if (is_sendto) {
             const auto payload =
                 memory.read(request.data.args[1], std::min<uint64_t>(request.data.args[2], 65536));
@@ -325,6 +328,10 @@ class NotificationHandler {
         const bool writing = open_is_writing(flags);
         const auto absolute = absolute_request(pid, dirfd, *path);
         const auto info = process_info(pid);
+        // LIMITATION: an open is judged by the path asked for, made absolute
+        // without touching the file system; a symlink with an innocent name
+        // leading to a watched file is seen through only for the decoys
+        // (their inotify watches) and for files the program left changed.
         auto category = context_.watch->classify(absolute, writing, info.pid_inside);
         if (category == PathCategory::none)
             return 0;

@@ -393,6 +393,16 @@ TEST_F(SandboxE2E, ReadOnlyPathIsVisibleButNotWritableAndCredentialStoresAreRefu
     EXPECT_NE(refused.err.find("credential store"), std::string::npos) << refused.err;
 }
 
+TEST_F(SandboxE2E, RefusesAHomeDirectoryAsTheWorkspace) {
+    const auto home = dir_ / "home";
+    fs::create_directories(home / ".ssh");
+    const auto refused =
+        hazmat({"run", home.string(), "--", "/bin/true"}, dir_, {"HOME=" + home.string()});
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_NE(refused.err.find("refusing to expose a whole home directory"), std::string::npos)
+        << refused.err;
+}
+
 TEST_F(SandboxE2E, AuditLogAppendsOneJsonObjectPerLine) {
     const auto dir = project("workload");
     const auto log = dir_ / "audit.jsonl";
