@@ -323,6 +323,7 @@ void handle_control(RunState& state, const DecoySet& decoys, const Supervisor::C
             break;
         case ControlType::command_exited:
             state.command_status = message->value;
+            spdlog::debug("the command exited");
             break;
         case ControlType::dns_socket:
             state.dns = std::move(message->fd);
@@ -499,8 +500,10 @@ void handle_signals(RunState& state) {
         const int signal = static_cast<int>(info.ssi_signo);
         if (signal == SIGCHLD) {
             int status = 0;
-            if (state.init > 0 && waitpid(state.init, &status, WNOHANG) == state.init)
+            if (state.init > 0 && waitpid(state.init, &status, WNOHANG) == state.init) {
                 state.init_exited = true;
+                spdlog::debug("init exited");
+            }
         } else if (signal == SIGWINCH) {
             struct winsize size = {};
             if (state.stdio == StdioKind::pty && state.output &&
@@ -526,7 +529,10 @@ void handle_timer(RunState& state) {
 void run_loop(RunState& state, const DecoySet& decoys, const Supervisor::Context& context) {
     std::optional<std::chrono::steady_clock::time_point> drain_deadline;
     for (;;) {
-        if (state.init_exited) {
+        // Init reports the command's status only once every process inside
+        // is gone; its own exit (the namespaces' teardown) need not be
+        // waited for here.
+        if (state.init_exited || state.command_status) {
             // Every process inside is gone; collect what is left in the pipes.
             if (!drain_deadline)
                 drain_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
@@ -535,7 +541,7 @@ void run_loop(RunState& state, const DecoySet& decoys, const Supervisor::Context
                 return;
         }
         std::array<struct epoll_event, 16> ready;
-        const int timeout = state.init_exited ? 50 : -1;
+        const int timeout = state.init_exited || state.command_status ? 50 : -1;
         const int count = epoll_wait(state.epoll.get(), ready.data(), ready.size(), timeout);
         if (count < 0 && errno != EINTR)
             return;
@@ -1011,10 +1017,8 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
         run_loop(state, record.decoys, context);
     }
     timer.mark("sandbox lifetime");
-    if (!state.init_exited) {
+    if (!state.init_exited && !state.command_status)
         kill(state.init, SIGKILL);
-        waitpid(state.init, nullptr, 0);
-    }
     if (state.supervisor) {
         state.supervisor->stop();
         record.isolation.sync_wake_up = state.supervisor->sync_wake_up();
@@ -1027,9 +1031,6 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
     record.outcome = outcome_of(state);
     record.outcome.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
-    record.limit_hits = limits->read_hits();
-    limits->remove();
-    timer.mark("cgroup removal");
     if (layer) {
         auto diff = diff_workspace(layer->upper(), policy.project);
         if (diff)
@@ -1040,6 +1041,13 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
     timer.mark("workspace diff");
     scan_written_files(state, record);
     timer.mark("leak scans");
+    // The cgroups can go once init has exited (its teardown overlapped the
+    // diff and the scans).
+    if (!state.init_exited)
+        waitpid(state.init, nullptr, 0);
+    record.limit_hits = limits->read_hits();
+    limits->remove();
+    timer.mark("cgroup removal");
     for (auto& pinned : state.pinned)
         pinned.reset();
     record.leaks = leaks.hits();
