@@ -84,8 +84,22 @@ int main(int argc, char** argv) {
     int exit_code = kExitUsage;
     add_scan_command(app, global, exit_code);
     add_rules_commands(app, global, exit_code);
+    add_run_command(app, global, exit_code);
+    add_apply_command(app, global, exit_code);
+    add_doctor_command(app, global, exit_code);
+    add_selftest_command(app, global, exit_code);
 
     app.parse_complete_callback([&] { configure_logging(global); });
+
+    // "hazmat run [OPTIONS] [DIR] -- COMMAND...": the command after "--" is
+    // never parsed as hazmat's own options or positionals.
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--") {
+            global.command.assign(argv + i + 1, argv + argc);
+            argc = i;
+            break;
+        }
+    }
 
     try {
         app.parse(argc, argv);

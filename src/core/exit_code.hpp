@@ -11,8 +11,14 @@ inline constexpr int kExitUsage = 2;     // the job could not start (arguments, 
 
 // A finding always outranks an internal error: problems while examining
 // content are themselves HZ-SCAN findings, so the report alone decides.
+// A job that executed a command passes the command's status on when no
+// finding trips.
 inline int exit_code_for(const Report& report) {
-    return report.count_at_least(report.fail_on) > 0 ? kExitFindings : kExitClean;
+    if (report.count_at_least(report.fail_on) > 0)
+        return kExitFindings;
+    if (report.command_status)
+        return report.command_status->shell_status();
+    return kExitClean;
 }
 
 }  // namespace hazmat

@@ -4,6 +4,34 @@
 
 namespace hazmat {
 
+int CommandStatus::shell_status() const {
+    switch (state) {
+        case State::exited:
+            return exit_code;
+        case State::signaled:
+            return 128 + signal;
+        case State::timed_out:
+            return 124;
+        case State::not_started:
+            return 2;
+    }
+    return 2;
+}
+
+std::string_view to_string(CommandStatus::State state) {
+    switch (state) {
+        case CommandStatus::State::exited:
+            return "exited";
+        case CommandStatus::State::signaled:
+            return "signaled";
+        case CommandStatus::State::timed_out:
+            return "timed-out";
+        case CommandStatus::State::not_started:
+            return "not-started";
+    }
+    return "unknown";
+}
+
 void Report::add(Finding finding) {
     const std::lock_guard lock(mutex_);
     findings_.push_back(std::move(finding));

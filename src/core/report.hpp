@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/finding.hpp"
@@ -28,6 +30,28 @@ struct ScanStats {
     uint64_t bytes = 0;    // bytes of files on disk examined
     uint64_t skipped = 0;  // entries deliberately not examined (and why is logged)
     std::map<std::string, uint64_t, std::less<>> formats;
+};
+
+// How a command that a job executed (`run`, `check`) ended.
+struct CommandStatus {
+    enum class State { exited, signaled, timed_out, not_started };
+    State state = State::exited;
+    int exit_code = 0;
+    int signal = 0;
+
+    // What hazmat exits with when no finding trips: the command's own
+    // status, 128+signal as shells report a killed command, 124 for a
+    // timeout (as timeout(1)), 2 when it could not be started.
+    int shell_status() const;
+};
+
+std::string_view to_string(CommandStatus::State state);
+
+// A titled list of facts about the job that are not findings (the isolation
+// a run had, the files it changed); renderers show them as they are.
+struct ReportNote {
+    std::string title;
+    std::vector<std::string> lines;
 };
 
 // Everything one hazmat job produced. Renderers read it; nothing else writes
@@ -57,6 +81,11 @@ class Report : public FindingSink {
     Severity fail_on = Severity::high;
     std::chrono::system_clock::time_point started;
     std::chrono::milliseconds duration{0};
+    // Jobs that execute something: the verdict (clean, suspicious,
+    // malicious, inconclusive), how the command ended, and notes.
+    std::string verdict;
+    std::optional<CommandStatus> command_status;
+    std::vector<ReportNote> notes;
 
   private:
     mutable std::mutex mutex_;

@@ -49,5 +49,6 @@ std::span<const RuleInfo> pickle_rules();  // HZ-PKL-*: pickle payloads
 // HZ-SEC-*: leaked credentials. Built at first use from the rule data files
 // compiled into the binary (rules/secrets/*.toml), so it is not constant-initialized.
 std::span<const RuleInfo> secret_rules();
+std::span<const RuleInfo> run_rules();     // HZ-RUN-*: what a sandboxed program tried
 
 }  // namespace hazmat

@@ -76,7 +76,7 @@ std::string render_json(const Report& report) {
     json findings = json::array();
     for (const auto& finding : report.findings())
         findings.push_back(finding_json(finding));
-    const json out = {
+    json out = {
         {"schema_version", kJsonSchemaVersion},
         {"tool",
          {{"name", "hazmat"},
@@ -93,6 +93,21 @@ std::string render_json(const Report& report) {
         {"summary", summary_json(report)},
         {"findings", std::move(findings)},
     };
+    if (!report.verdict.empty())
+        out["verdict"] = report.verdict;
+    if (report.command_status) {
+        const auto& status = *report.command_status;
+        out["command_status"] = {{"state", to_string(status.state)},
+                                 {"exit_code", status.exit_code},
+                                 {"signal", status.signal},
+                                 {"shell_status", status.shell_status()}};
+    }
+    if (!report.notes.empty()) {
+        json notes = json::object();
+        for (const auto& note : report.notes)
+            notes[note.title] = note.lines;
+        out["notes"] = std::move(notes);
+    }
     return out.dump(2) + "\n";
 }
 

@@ -116,8 +116,9 @@ std::string render_text(const Report& report, const TextOptions& options) {
         std::stable_sort(group.begin(), group.end(), [](const Finding* a, const Finding* b) {
             return a->severity > b->severity;
         });
+        const std::string unplaced = report.command_status ? "(process activity)" : "(target)";
         fmt::format_to(std::back_inserter(out), "{}{}{}\n", palette.bold(),
-                       file.empty() ? std::string("(target)") : file, palette.reset());
+                       file.empty() ? unplaced : file, palette.reset());
         for (const auto* finding : group) {
             render_finding(out, *finding, palette,
                            options.verbose || finding->severity >= report.fail_on);
@@ -141,11 +142,41 @@ std::string render_text(const Report& report, const TextOptions& options) {
     }
     if (tally.empty())
         tally = "no findings";
-    const auto formats = format_list(stats);
-    fmt::format_to(std::back_inserter(out),
-                   "Examined {} file{} ({} objects{}{}) in {:.2f} s: {}.\n", stats.files,
-                   stats.files == 1 ? "" : "s", stats.blobs, formats.empty() ? "" : "; ", formats,
-                   report.duration.count() / 1000.0, tally);
+    for (const auto& note : report.notes) {
+        fmt::format_to(std::back_inserter(out), "{}{}{}\n", palette.bold(), note.title,
+                       palette.reset());
+        for (const auto& line : note.lines)
+            fmt::format_to(std::back_inserter(out), "  {}\n", line);
+        out += '\n';
+    }
+    if (report.command_status) {
+        const auto& status = *report.command_status;
+        std::string ended;
+        switch (status.state) {
+            case CommandStatus::State::exited:
+                ended = fmt::format("exited with status {}", status.exit_code);
+                break;
+            case CommandStatus::State::signaled:
+                ended = fmt::format("was killed by signal {}", status.signal);
+                break;
+            case CommandStatus::State::timed_out:
+                ended = "timed out";
+                break;
+            case CommandStatus::State::not_started:
+                ended = "could not be started";
+                break;
+        }
+        fmt::format_to(std::back_inserter(out),
+                       "The command {} after {:.2f} s: {}. Verdict: {}{}{}.\n", ended,
+                       report.duration.count() / 1000.0, tally, palette.bold(), report.verdict,
+                       palette.reset());
+    } else {
+        const auto formats = format_list(stats);
+        fmt::format_to(std::back_inserter(out),
+                       "Examined {} file{} ({} objects{}{}) in {:.2f} s: {}.\n", stats.files,
+                       stats.files == 1 ? "" : "s", stats.blobs, formats.empty() ? "" : "; ",
+                       formats, report.duration.count() / 1000.0, tally);
+    }
     const auto tripping = report.count_at_least(report.fail_on);
     if (tripping > 0) {
         fmt::format_to(std::back_inserter(out),
