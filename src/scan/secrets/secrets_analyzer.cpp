@@ -99,6 +99,12 @@ bool SecretsAnalyzer::accepts(const Blob& blob, Format sniffed) const {
         case Format::zstd:
         case Format::zlib:
         case Format::npy:
+        // Tensor containers: their analyzers hand the metadata (the only
+        // text in them) back as separate blobs, so the tensor data, often
+        // gigabytes of numbers, is not searched.
+        case Format::gguf:
+        case Format::hdf5:
+        case Format::safetensors:
             return false;
         case Format::unknown:
         case Format::pickle:
