@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/blob.hpp"
 #include "core/finding.hpp"
@@ -45,7 +46,9 @@ class ScanContext {
     const ScanLimits& limits() const { return limits_; }
 
     void report(Finding finding) { sink_.add(std::move(finding)); }
-    void count_format(std::string_view format) { sink_.count_format(format); }
+    // Counts the object being examined (the innermost blob in dispatch) as
+    // one of `format`, with its location for the per-format summary.
+    void count_format(std::string_view format);
 
     // Examines nested content (an archive member, a decompressed stream, an
     // embedded pickle). `declared` overrides the magic-byte sniff when the
@@ -90,6 +93,8 @@ class ScanContext {
     bool expansion_exhausted_ = false;
     uint64_t blobs_examined_ = 0;
     std::set<LimitKind> reported_limits_;
+    // Locations of the blobs being dispatched, outermost first.
+    std::vector<const Location*> dispatching_;
 };
 
 }  // namespace hazmat
