@@ -180,6 +180,10 @@ bool is_symbol(const std::vector<Token>& tokens, size_t index, std::string_view 
            tokens[index].value == symbol;
 }
 
+// LIMITATION: the check recognises the known ways out of a template (dunder
+// names, the lipsum/cycler/joiner globals, attr(), escapes, chr, %c). A new
+// trick that needs none of them is not reported; rendering with Jinja's
+// sandbox remains the real defence.
 // Attributes whose only use in a template is running programs or importing.
 constexpr std::array<std::string_view, 9> kExecutionAttributes = {
     "popen",         "system", "check_output", "getoutput", "Popen",

@@ -54,6 +54,9 @@ std::string keras_version_of(const Bytes& archive, const ZipListing& listing) {
 
 }  // namespace
 
+// LIMITATION: Keras' own loader also unpacks assets/ and reads the weights
+// through its own HDF5 code; only config.json decides what runs, and only it
+// is analyzed as a config (the weights are examined as HDF5 like any member).
 bool KerasArchiveAnalyzer::accepts(const Blob&, Format sniffed) const {
     return sniffed == Format::zip;
 }

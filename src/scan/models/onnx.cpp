@@ -643,6 +643,8 @@ std::optional<std::string> external_location_escape(std::string_view location) {
     return std::nullopt;
 }
 
+// LIMITATION: a link is reported wherever it points, so a model in the
+// Hugging Face cache layout (every file a link into blobs/) is reported too.
 std::optional<std::string> check_external_link(const fs::path& model_dir,
                                                std::string_view location) {
     fs::path current = model_dir;

@@ -447,6 +447,8 @@ GraphInventory read_tensorflow_file(ByteSpan bytes, TensorFlowFile kind) {
     return inventory;
 }
 
+// LIMITATION: SavedModels in text format (saved_model.pbtxt) are not parsed;
+// TensorFlow reads them, hazmat does not look at them.
 bool SavedModelAnalyzer::accepts(const Blob& blob, Format sniffed) const {
     return sniffed == Format::unknown && extension_of(blob.name) == ".pb";
 }

@@ -102,6 +102,8 @@ bool SecretsAnalyzer::accepts(const Blob& blob, Format sniffed) const {
         // Tensor containers: their analyzers hand the metadata (the only
         // text in them) back as separate blobs, so the tensor data, often
         // gigabytes of numbers, is not searched.
+        // LIMITATION: in git history, where those analyzers do not run, the
+        // metadata of these files is not searched for credentials.
         case Format::gguf:
         case Format::hdf5:
         case Format::safetensors:
