@@ -1,6 +1,9 @@
 #include "core/report.hpp"
 
 #include <algorithm>
+#include <unordered_map>
+
+#include "core/rule_ids.hpp"
 
 namespace hazmat {
 
@@ -47,6 +50,29 @@ void Report::count_format(std::string_view format) {
     }
 }
 
+namespace {
+
+// A compact key of the first `parts` hops of a location's chain. Offsets,
+// lines and commits' positions inside a part do not matter: a finding
+// belongs to every object whose chain is a prefix of its own.
+std::string chain_key(const Location& location, size_t parts) {
+    std::string key;
+    for (size_t i = 0; i < parts && i < location.chain.size(); ++i) {
+        key += static_cast<char>('0' + static_cast<int>(location.chain[i].kind));
+        key += location.chain[i].name;
+        key += '\x1f';
+    }
+    return key;
+}
+
+}  // namespace
+
+void Report::count_object(std::string_view format, const Location& where) {
+    count_format(format);
+    const std::lock_guard lock(mutex_);
+    objects_.emplace_back(std::string(format), chain_key(where, where.chain.size()));
+}
+
 void Report::add_stats(uint64_t files, uint64_t blobs, uint64_t bytes, uint64_t skipped) {
     const std::lock_guard lock(mutex_);
     stats_.files += files;
@@ -64,6 +90,34 @@ void Report::finish() {
         return a.rule_id == b.rule_id && a.location == b.location && a.message == b.message;
     };
     findings_.erase(std::unique(findings_.begin(), findings_.end(), same), findings_.end());
+    compute_outcomes();
+}
+
+void Report::compute_outcomes() {
+    std::unordered_multimap<std::string_view, size_t> by_key;
+    for (size_t i = 0; i < objects_.size(); ++i)
+        by_key.emplace(objects_[i].second, i);
+    std::vector<bool> flagged(objects_.size(), false);
+    std::vector<bool> unverified(objects_.size(), false);
+    for (const auto& finding : findings_) {
+        const bool scan_rule = rule_area(finding.rule_id) == "SCAN";
+        if (!scan_rule && finding.severity < Severity::low)
+            continue;
+        for (size_t parts = 1; parts <= finding.location.chain.size(); ++parts) {
+            const auto key = chain_key(finding.location, parts);
+            const auto [begin, end] = by_key.equal_range(key);
+            for (auto it = begin; it != end; ++it)
+                (scan_rule ? unverified : flagged)[it->second] = true;
+        }
+    }
+    stats_.outcomes.clear();
+    for (size_t i = 0; i < objects_.size(); ++i) {
+        auto& outcome = stats_.outcomes[objects_[i].first];
+        ++outcome.objects;
+        outcome.with_findings += flagged[i] ? 1 : 0;
+        outcome.unverified += unverified[i] ? 1 : 0;
+        outcome.clean += !flagged[i] && !unverified[i] ? 1 : 0;
+    }
 }
 
 std::optional<Severity> Report::max_severity() const {

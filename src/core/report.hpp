@@ -22,6 +22,25 @@ class FindingSink {
     // Counts one examined object of a format ("pickle", "pytorch-zip", ...),
     // for the per-format summary.
     virtual void count_format(std::string_view format) = 0;
+    // Same, for the object at `where`, so that the summary can also say how
+    // many objects of each format were clean, carried findings or could not
+    // be verified. Sinks that keep the default only count.
+    virtual void count_object(std::string_view format, const Location& where) {
+        (void)where;
+        count_format(format);
+    }
+};
+
+// What became of the located objects of one format (see count_object).
+struct FormatOutcome {
+    uint64_t objects = 0;
+    // Objects with at least one finding of severity low or above inside them
+    // (their own location or anything nested in it), HZ-SCAN-* excluded.
+    uint64_t with_findings = 0;
+    // Objects with an HZ-SCAN-* ("could not verify") finding inside them.
+    uint64_t unverified = 0;
+    // Objects with neither.
+    uint64_t clean = 0;
 };
 
 struct ScanStats {
@@ -30,6 +49,8 @@ struct ScanStats {
     uint64_t bytes = 0;    // bytes of files on disk examined
     uint64_t skipped = 0;  // entries deliberately not examined (and why is logged)
     std::map<std::string, uint64_t, std::less<>> formats;
+    // Filled by Report::finish() for the formats counted with a location.
+    std::map<std::string, FormatOutcome, std::less<>> outcomes;
 };
 
 // How a command that a job executed (`run`, `check`) ended.
@@ -60,9 +81,11 @@ class Report : public FindingSink {
   public:
     void add(Finding finding) override;
     void count_format(std::string_view format) override;
+    void count_object(std::string_view format, const Location& where) override;
     void add_stats(uint64_t files, uint64_t blobs, uint64_t bytes, uint64_t skipped);
 
-    // Sorts findings into their stable display order; call once at the end.
+    // Sorts findings into their stable display order and works out the
+    // per-format outcomes; call once at the end.
     void finish();
 
     const std::vector<Finding>& findings() const { return findings_; }
@@ -89,8 +112,12 @@ class Report : public FindingSink {
 
   private:
     mutable std::mutex mutex_;
+    void compute_outcomes();
+
     std::vector<Finding> findings_;
     ScanStats stats_;
+    // (format, location key) of every object counted with a location.
+    std::vector<std::pair<std::string, std::string>> objects_;
 };
 
 }  // namespace hazmat

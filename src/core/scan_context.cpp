@@ -54,7 +54,20 @@ void ScanContext::scan(const Blob& child, std::optional<Format> declared) {
     if (child.depth == 0)
         root_size_ = child.bytes.size();
     ++blobs_examined_;
+    struct Dispatching {
+        std::vector<const Location*>& stack;
+        ~Dispatching() { stack.pop_back(); }
+    } guard{dispatching_};
+    dispatching_.push_back(&child.location);
     dispatcher_.dispatch(child, declared, *this);
+}
+
+void ScanContext::count_format(std::string_view format) {
+    if (dispatching_.empty()) {
+        sink_.count_format(format);
+        return;
+    }
+    sink_.count_object(format, *dispatching_.back());
 }
 
 bool ScanContext::charge_member(const Location& where) {

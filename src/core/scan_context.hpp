@@ -47,7 +47,9 @@ class ScanContext {
     const ScanLimits& limits() const { return limits_; }
 
     void report(Finding finding) { sink_.add(std::move(finding)); }
-    void count_format(std::string_view format) { sink_.count_format(format); }
+    // Counts the object being examined (the innermost blob in dispatch) as
+    // one of `format`, with its location for the per-format summary.
+    void count_format(std::string_view format);
 
     // Examines nested content (an archive member, a decompressed stream, an
     // embedded pickle). `declared` overrides the magic-byte sniff when the
@@ -101,6 +103,8 @@ class ScanContext {
     uint64_t blobs_examined_ = 0;
     std::set<LimitKind> reported_limits_;
     std::vector<std::pair<Location, std::string>> container_traits_;
+    // Locations of the blobs being dispatched, outermost first.
+    std::vector<const Location*> dispatching_;
 };
 
 }  // namespace hazmat

@@ -96,6 +96,120 @@ const RuleInfo kModelRules[] = {
      "Ask the publisher why the file carries extra data; regenerate it with the framework's own "
      "save function.",
      506},
+    {rules::kKerasLambda, Severity::critical, "Keras Lambda layer carries Python bytecode",
+     "A Lambda layer (or another serialized lambda) stores marshalled Python bytecode in the "
+     "model config. Keras unmarshals and runs it while loading: Keras before 2.13 always "
+     "(CVE-2024-3660), Keras 3 when safe_mode is off or switched off by the file itself "
+     "(CVE-2025-9906), and the HDF5 loader regardless of safe_mode (CVE-2025-9905). The "
+     "evidence lists names found in the bytecode.",
+     "Do not load the model. If you need it, rebuild the architecture in your own code and load "
+     "only the weights.",
+     94, "CVE-2024-3660, CVE-2025-9905, CVE-2025-9906"},
+    {rules::kKerasForeignCallable, Severity::critical,
+     "Keras config names a callable outside Keras",
+     "Keras configs name every layer, function and object by module and name. Before Keras 3.9 "
+     "the loader imported any module a config named and called or instantiated what it found "
+     "there, even with safe_mode on (CVE-2025-1550); tf.keras looks Lambda functions up in any "
+     "imported module. A config naming os, subprocess, builtins.eval or similar is a payload.",
+     "Do not load the model. Keras 3.9 and later refuse such modules, but the file was built to "
+     "run code.",
+     94, "CVE-2025-1550"},
+    {rules::kKerasGadget, Severity::high, "Keras config makes Keras download or load files",
+     "The config makes Keras itself call one of its functions that act outside the model: "
+     "keras.utils.get_file downloads and extracts a URL (CVE-2025-8747), load_model loads "
+     "another model (possibly with safe_mode off), TFOpLambda layers call tf.io or "
+     "tf.py_function. Keras 3 before 3.11 allows this even in safe mode.",
+     "Do not load the model with Keras before 3.11; find out what the named files or URLs are.",
+     829, "CVE-2025-8747"},
+    {rules::kKerasUnsafeSwitch, Severity::critical, "Keras config turns safe mode off",
+     "The config calls keras.config.enable_unsafe_deserialization (or sets the same global) or "
+     "passes safe_mode=False to a loader it makes Keras call. Everything loaded after that "
+     "point, Lambda bytecode and pickled modules included, runs without the protection the user "
+     "asked for (CVE-2025-9906).",
+     "Do not load the model; no legitimate model needs to switch its own loader's safety off.", 693,
+     "CVE-2025-9906"},
+    {rules::kKerasTorchModule, Severity::high, "Keras TorchModuleWrapper carries a pickle",
+     "A TorchModuleWrapper layer stores a whole PyTorch module as torch.save bytes, which Keras "
+     "passes to torch.load(weights_only=False) when the model is loaded without safe mode: a "
+     "pickle that can run any code. hazmat examines the embedded bytes as a PyTorch file; "
+     "findings inside them are reported separately.",
+     "Load the model only with safe_mode on, or rebuild the wrapped module in your own code.", 502},
+    {rules::kKerasSavedModelLayer, Severity::high, "Keras TFSMLayer loads an outside SavedModel",
+     "A TFSMLayer loads a TensorFlow SavedModel from a path in the config when the model is "
+     "built and runs its graph on every call. Keras 3.13 does so even in safe mode "
+     "(CVE-2026-1462), and the SavedModel it names is not part of the scanned file.",
+     "Check the path the evidence names; scan that SavedModel too, or do not load the model.", 829,
+     "CVE-2026-1462"},
+    {rules::kKerasCustomObject, Severity::low, "Keras config needs custom code",
+     "The config names classes Keras does not define. Loading works only after the user's "
+     "code registers them (custom_objects, register_keras_serializable); when the config also "
+     "names their module, Keras before 3.9 imports it, running its top-level code. That code "
+     "usually comes with the project and is what to review.",
+     "Review the module that defines the named classes before loading the model.", 829},
+    {rules::kGraphPythonOp, Severity::high, "TensorFlow graph calls Python",
+     "The graph contains PyFunc, PyFuncStateless or EagerPyFunc ops (tf.py_function, "
+     "tf.numpy_function), which call a Python function when the graph runs. The function itself "
+     "is not in the file: the loading program must provide it, so a model that needs it also "
+     "needs code from its publisher.",
+     "Find the Python code the model expects and review it; prefer models without Python ops.", 94},
+    {rules::kGraphFileOp, Severity::medium, "TensorFlow graph reads or writes files",
+     "The graph contains ops that read files (ReadFile, MatchingFiles, dataset readers), write "
+     "them (WriteFile, dataset snapshots and exports, summary writers) or map them into memory. "
+     "A SavedModel is a program: these ops run whenever the model does and can read secrets or "
+     "plant files. Checkpoint save and restore ops, which every SavedModel has, are not "
+     "reported.",
+     "Check which paths the ops use (the evidence lists the nodes) before serving the model.", 73},
+    {rules::kGraphOutputOp, Severity::medium, "TensorFlow graph prints or sends data out",
+     "The graph contains ops that copy tensors out of the model: Print and PrintV2 (to standard "
+     "error, a log or a file:// stream), debug ops with debug URLs (grpc:// sends tensors over "
+     "the network), tf.data service and RPC ops that connect to other machines. Inputs to a "
+     "served model can leak this way.",
+     "Review where the ops send data; strip debug and print ops from models you serve.", 200},
+    {rules::kOnnxExternalDataEscape, Severity::high,
+     "ONNX external data points outside the model directory",
+     "ONNX tensors can keep their bytes in other files, named by external_data location. A "
+     "location that is absolute, climbs out with '..' or passes through a symbolic link makes "
+     "onnx.load and ONNX Runtime read any file the user can read (SSH keys, credentials) into "
+     "the model, where a served model may return it (CVE-2022-25882, CVE-2024-27318, "
+     "CVE-2026-27489).",
+     "Do not load the model; keep external data files next to the model and refer to them by "
+     "plain relative names.",
+     22, "CVE-2022-25882, CVE-2024-27318, CVE-2026-27489"},
+    {rules::kOnnxCustomDomain, Severity::info, "ONNX model uses custom operators",
+     "Nodes use operator domains that neither ONNX nor ONNX Runtime defines. Running the model "
+     "needs a custom-op library registered by the user, native code that comes from the "
+     "publisher; the evidence lists the domains and op types.",
+     "Find and review the custom-op library before registering it.", 829},
+    {rules::kTensorSizeMismatch, Severity::medium, "Tensor data disagrees with its declared shape",
+     "A tensor declares a shape and element type whose size differs from the data it carries "
+     "(raw_data, typed values or an external data length). Loaders either reject the model or "
+     "read past or short of the data; a crafted size is a way to make readers disagree about "
+     "what the file contains.",
+     "Treat the file as crafted or corrupt; obtain it again from the publisher.", 130},
+    {rules::kTemplateInjection, Severity::critical, "Jinja template escapes to Python",
+     "A Jinja template in model metadata (a GGUF chat template, safetensors metadata, a "
+     "tokenizer config) uses constructs that only serve to break out of templating: dunder "
+     "attributes (__globals__, __builtins__, __subclasses__), traversal of the lipsum, cycler "
+     "or joiner globals, the attr() filter, or names hidden with escapes and chr(). Servers "
+     "that render templates without Jinja's sandbox run the resulting Python code "
+     "(llama-cpp-python before 0.2.72, CVE-2024-34359; SGLang, CVE-2026-5760). Only the inside "
+     "of {{ }} and {% %} is examined.",
+     "Do not serve the model with this template; replace the template with a known-good one.", 1336,
+     "CVE-2024-34359, CVE-2026-5760"},
+    {rules::kTorchScriptCustomOp, Severity::medium, "TorchScript code calls custom operators",
+     "The TorchScript code calls operators in a namespace PyTorch does not register. "
+     "torch.jit.load only succeeds after a native library (torch.ops.load_library) has "
+     "registered them, so using the model means running native code its publisher provides.",
+     "Find the operator library the model needs and review it before loading it.", 829},
+    {rules::kRemoteCode, Severity::medium, "Hugging Face config runs custom code",
+     "The repository's config maps model, tokenizer or pipeline classes to Python modules "
+     "(auto_map, custom_pipelines). transformers imports those modules, and every module they "
+     "import relatively, when the user passes trust_remote_code=True. The evidence lists the "
+     "classes and files. Code referenced from another repository ('org/repo--module') or "
+     "missing here is downloaded at load time and was not reviewed.",
+     "Review the listed files before using trust_remote_code=True, and pin the revision you "
+     "reviewed.",
+     94},
 };
 
 }  // namespace

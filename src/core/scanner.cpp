@@ -34,6 +34,9 @@ class ReportSink : public FindingSink {
         report_.add(std::move(finding));
     }
     void count_format(std::string_view format) override { report_.count_format(format); }
+    void count_object(std::string_view format, const Location& where) override {
+        report_.count_object(format, where);
+    }
 
   private:
     Report& report_;
@@ -129,6 +132,9 @@ void scan_bytes(const Dispatcher& dispatcher, const ScanLimits& limits, Bytes by
             out_.add(std::move(finding));
         }
         void count_format(std::string_view format) override { out_.count_format(format); }
+        void count_object(std::string_view format, const Location& where) override {
+            out_.count_object(format, where);
+        }
 
       private:
         FindingSink& out_;

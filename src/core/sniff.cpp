@@ -30,6 +30,12 @@ std::string_view to_string(Format format) {
             return "zlib";
         case Format::npy:
             return "npy";
+        case Format::gguf:
+            return "gguf";
+        case Format::hdf5:
+            return "hdf5";
+        case Format::safetensors:
+            return "safetensors";
         case Format::pickle:
             return "pickle";
     }
@@ -111,6 +117,23 @@ bool is_zlib(ByteSpan bytes) {
     return (cmf & 0x0f) == 8 && (cmf >> 4) <= 7 && (flg & 0x20) == 0 && (cmf * 256 + flg) % 31 == 0;
 }
 
+// safetensors has no magic: a little-endian u64 header length, then the
+// header, a JSON object. A plausible length followed by "{" and the start of
+// a JSON member is what every safetensors writer produces and what almost no
+// other content starts with.
+bool is_safetensors_header(ByteSpan bytes) {
+    if (bytes.size() < 10)
+        return false;
+    uint64_t length = 0;
+    for (size_t i = 0; i < 8; ++i)
+        length |= static_cast<uint64_t>(bytes[i]) << (8 * i);
+    if (length < 2 || length >= (1ull << 40) || bytes[8] != '{')
+        return false;
+    const uint8_t next = bytes[9];
+    return next == '"' || next == '}' || next == ' ' || next == '\n' || next == '\r' ||
+           next == '\t';
+}
+
 }  // namespace
 
 Format sniff(ByteSpan bytes) {
@@ -135,6 +158,14 @@ Format sniff(ByteSpan bytes) {
         return Format::lz4;
     if (starts_with(bytes, "\x28\xb5\x2f\xfd"))
         return Format::zstd;
+    if (starts_with(bytes, "GGUF"))
+        return Format::gguf;
+    if (starts_with(bytes, "\x89HDF\r\n\x1a\n"))
+        return Format::hdf5;
+    // Before the weak checks below: a header length can look like LZMA
+    // properties or a zlib header.
+    if (is_safetensors_header(bytes))
+        return Format::safetensors;
     if (is_tar_header(bytes))
         return Format::tar;
     if (is_lzma_alone(bytes))

@@ -21,6 +21,9 @@ enum class Format {
     zstd,
     zlib,  // raw zlib stream (RFC 1950), as joblib's zlib compressor writes
     npy,
+    gguf,         // llama.cpp model ("GGUF" magic)
+    hdf5,         // HDF5 file (Keras .h5 models, weights)
+    safetensors,  // 8-byte header length, then a JSON object
     // Never returned by sniff(); a parent that knows its child is a pickle
     // (numpy object arrays, pickle.loads arguments) declares it.
     pickle,

@@ -58,8 +58,14 @@ json summary_json(const Report& report) {
     json formats = json::object();
     for (const auto& [name, count] : stats.formats)
         formats[name] = count;
+    json outcomes = json::object();
+    for (const auto& [name, outcome] : stats.outcomes)
+        outcomes[name] = {{"objects", outcome.objects},
+                          {"clean", outcome.clean},
+                          {"with_findings", outcome.with_findings},
+                          {"unverified", outcome.unverified}};
     const auto max = report.max_severity();
-    return {
+    json summary = {
         {"files", stats.files},
         {"blobs", stats.blobs},
         {"bytes", stats.bytes},
@@ -68,6 +74,8 @@ json summary_json(const Report& report) {
         {"findings", counts},
         {"max_severity", max ? json(to_string(*max)) : json(nullptr)},
     };
+    summary["outcomes"] = std::move(outcomes);
+    return summary;
 }
 
 }  // namespace

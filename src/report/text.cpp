@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
@@ -94,6 +95,28 @@ std::string format_list(const ScanStats& stats) {
     return out;
 }
 
+// "3 safetensors clean; 1 keras: 1 with findings; 2 gguf: 1 clean, 1 unverified".
+std::string outcome_list(const ScanStats& stats) {
+    std::string out;
+    for (const auto& [name, outcome] : stats.outcomes) {
+        if (!out.empty())
+            out += "; ";
+        if (outcome.clean == outcome.objects) {
+            out += fmt::format("{} {} clean", outcome.objects, name);
+            continue;
+        }
+        std::vector<std::string> parts;
+        if (outcome.clean > 0)
+            parts.push_back(fmt::format("{} clean", outcome.clean));
+        if (outcome.with_findings > 0)
+            parts.push_back(fmt::format("{} with findings", outcome.with_findings));
+        if (outcome.unverified > 0)
+            parts.push_back(fmt::format("{} unverified", outcome.unverified));
+        out += fmt::format("{} {}: {}", outcome.objects, name, fmt::join(parts, ", "));
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string render_text(const Report& report, const TextOptions& options) {
@@ -176,6 +199,9 @@ std::string render_text(const Report& report, const TextOptions& options) {
                        "Examined {} file{} ({} objects{}{}) in {:.2f} s: {}.\n", stats.files,
                        stats.files == 1 ? "" : "s", stats.blobs, formats.empty() ? "" : "; ",
                        formats, report.duration.count() / 1000.0, tally);
+        const auto outcomes = outcome_list(stats);
+        if (!outcomes.empty())
+            fmt::format_to(std::back_inserter(out), "By format: {}.\n", outcomes);
     }
     const auto tripping = report.count_at_least(report.fail_on);
     if (tripping > 0) {

@@ -2,11 +2,19 @@
 
 #include "core/archive/archive_analyzers.hpp"
 #include "scan/models/distcp.hpp"
+#include "scan/models/gguf.hpp"
+#include "scan/models/huggingface.hpp"
+#include "scan/models/keras_archive.hpp"
+#include "scan/models/keras_h5.hpp"
 #include "scan/models/numpy.hpp"
+#include "scan/models/onnx.hpp"
+#include "scan/models/safetensors.hpp"
+#include "scan/models/savedmodel.hpp"
 #include "scan/models/torch_archive.hpp"
 #include "scan/models/torch_legacy.hpp"
 #include "scan/pickle/callable_policy.hpp"
 #include "scan/pickle/pickle_analyzer.hpp"
+#include "scan/models/torchscript_code.hpp"
 #include "scan/secrets/secrets_analyzer.hpp"
 
 namespace hazmat {
@@ -43,6 +51,14 @@ Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& opti
     analyzers.push_back(std::make_unique<models::TorchLegacyAnalyzer>());
     analyzers.push_back(std::make_unique<models::TorchTarRecordAnalyzer>());
     analyzers.push_back(std::make_unique<models::DistcpAnalyzer>());
+    analyzers.push_back(std::make_unique<models::TorchScriptCodeAnalyzer>());
+    analyzers.push_back(std::make_unique<models::KerasArchiveAnalyzer>());
+    analyzers.push_back(std::make_unique<models::KerasH5Analyzer>());
+    analyzers.push_back(std::make_unique<models::SavedModelAnalyzer>());
+    analyzers.push_back(std::make_unique<models::OnnxAnalyzer>());
+    analyzers.push_back(std::make_unique<models::GgufAnalyzer>());
+    analyzers.push_back(std::make_unique<models::SafetensorsAnalyzer>());
+    analyzers.push_back(std::make_unique<models::HuggingFaceConfigAnalyzer>());
 
     auto policy =
         pickle::CallablePolicy::load(options.data.rules() / "pickle", options.allow_callables);

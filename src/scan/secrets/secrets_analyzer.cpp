@@ -99,6 +99,14 @@ bool SecretsAnalyzer::accepts(const Blob& blob, Format sniffed) const {
         case Format::zstd:
         case Format::zlib:
         case Format::npy:
+        // Tensor containers: their analyzers hand the metadata (the only
+        // text in them) back as separate blobs, so the tensor data, often
+        // gigabytes of numbers, is not searched.
+        // LIMITATION: in git history, where those analyzers do not run, the
+        // metadata of these files is not searched for credentials.
+        case Format::gguf:
+        case Format::hdf5:
+        case Format::safetensors:
             return false;
         case Format::unknown:
         case Format::pickle:
