@@ -46,5 +46,7 @@ class RuleRegistry {
 std::span<const RuleInfo> scan_rules();    // HZ-SCAN-*: could not verify
 std::span<const RuleInfo> model_rules();   // HZ-MDL-*: model containers and archives
 std::span<const RuleInfo> pickle_rules();  // HZ-PKL-*: pickle payloads
+std::span<const RuleInfo> code_rules();    // HZ-CODE-*: source code, install hooks, containers
+std::span<const RuleInfo> ci_rules();      // HZ-CI-*: CI workflows
 
 }  // namespace hazmat
