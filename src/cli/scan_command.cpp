@@ -66,9 +66,10 @@ int run_scan(const ScanOptions& options, const GlobalOptions& global) {
         print_error(data.error().message);
         return kExitUsage;
     }
-    AnalyzerOptions analyzer_options{*data, {}};
+    AnalyzerOptions analyzer_options{*data, {}, {}};
     for (const auto& file : options.allow_callables)
         analyzer_options.allow_callables.push_back(file);
+    analyzer_options.scan_roots = options.targets;
     auto dispatcher = build_dispatcher(analyzer_options);
     if (!dispatcher) {
         print_error(dispatcher.error().message);

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/data_dir.hpp"
@@ -15,6 +16,9 @@ struct AnalyzerOptions {
     // The user's own allow-list extensions for the pickle policy (never read
     // from the scanned target).
     std::vector<std::filesystem::path> allow_callables;
+    // The scan targets as given, so analyzers can judge paths relative to
+    // the project root (tests/, docs/, examples/).
+    std::vector<std::string> scan_roots;
 };
 
 // Builds the dispatcher with every analyzer hazmat has, loading their data

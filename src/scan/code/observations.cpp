@@ -176,7 +176,12 @@ Severity lowered(Severity severity, PathRole role) {
 
 void ObservationLog::emit(const Unit& unit, ScanContext& context) const {
     std::set<uint32_t> reported_markers;
+    std::set<std::pair<std::string_view, uint32_t>> reported;
     for (const auto& observation : observations_) {
+        // The same fact reached twice (a string and the expression folding
+        // it) is one finding.
+        if (!reported.insert({observation.rule_id, observation.line}).second)
+            continue;
         const Trigger trigger = observation.trigger.value_or(unit.trigger);
         SignalSet combined = observation.own;
         std::vector<std::string> corroboration;
