@@ -9,7 +9,8 @@ Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& opti
     std::vector<std::unique_ptr<Analyzer>> analyzers;
     for (auto& analyzer : archive_analyzers())
         analyzers.push_back(std::move(analyzer));
-    analyzers.push_back(std::make_unique<code::CodeAnalyzer>(options.scan_roots));
+    for (auto& analyzer : code::code_analyzers(options.scan_roots))
+        analyzers.push_back(std::move(analyzer));
     return std::make_unique<Dispatcher>(std::move(analyzers));
 }
 

@@ -68,7 +68,61 @@ std::string CodeAnalyzer::relative_path(const Blob& blob) const {
 bool CodeAnalyzer::accepts(const Blob& blob, Format sniffed) const {
     if (sniffed != Format::unknown)
         return false;
-    return classify_source(blob_path(blob), blob.bytes.span()) != SourceKind::none;
+    const auto kind = classify_source(blob_path(blob), blob.bytes.span());
+    return kind != SourceKind::none && kind != SourceKind::python_pth;
+}
+
+bool looks_like_path_file(std::string_view text) {
+    if (text.size() > (1u << 20))
+        return false;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string_view::npos)
+            end = text.size();
+        auto line = text.substr(start, end - start);
+        if (line.ends_with('\r'))
+            line.remove_suffix(1);
+        start = end + 1;
+        if (line.empty() || line.starts_with('#') || line.starts_with("import ") ||
+            line.starts_with("import\t"))
+            continue;
+        // Paths: printable, no quotes or brackets, and longer than the
+        // two-character opcode lines of a text pickle ("tR", ".").
+        if (line.size() <= 2)
+            return false;
+        for (const char c : line) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (byte < 0x20 || c == '\'' || c == '"' || c == '(' || c == ')')
+                return false;
+        }
+    }
+    return true;
+}
+
+bool PthAnalyzer::accepts(const Blob& blob, Format sniffed) const {
+    if (sniffed != Format::unknown)
+        return false;
+    return classify_source(blob_path(blob), blob.bytes.span()) == SourceKind::python_pth &&
+           looks_like_path_file(blob.bytes.as_chars());
+}
+
+void PthAnalyzer::analyze(const Blob& blob, Format /*sniffed*/, ScanContext& context) const {
+    context.count_format("pth");
+    UnitSpec spec;
+    spec.location = blob.location;
+    spec.role = path_role(code_.relative_path(blob));
+    spec.name = std::string(file_name_of(blob_path(blob)));
+    spec.trigger = Trigger::interpreter_start;
+    Reviewer reviewer(context);
+    review_pth(blob.bytes.as_chars(), spec, reviewer);
+}
+
+std::vector<std::unique_ptr<Analyzer>> code_analyzers(const std::vector<std::string>& scan_roots) {
+    std::vector<std::unique_ptr<Analyzer>> analyzers;
+    analyzers.push_back(std::make_unique<CodeAnalyzer>(scan_roots));
+    analyzers.push_back(std::make_unique<PthAnalyzer>(scan_roots));
+    return analyzers;
 }
 
 void CodeAnalyzer::analyze(const Blob& blob, Format /*sniffed*/, ScanContext& context) const {
@@ -98,8 +152,6 @@ void CodeAnalyzer::analyze(const Blob& blob, Format /*sniffed*/, ScanContext& co
             reviewer.python(text, spec);
             break;
         case SourceKind::python_pth:
-            spec.trigger = Trigger::interpreter_start;
-            review_pth(text, spec, reviewer);
             break;
         case SourceKind::javascript:
             spec.trigger = Trigger::import;
@@ -112,8 +164,7 @@ void CodeAnalyzer::analyze(const Blob& blob, Format /*sniffed*/, ScanContext& co
         case SourceKind::conda_link_script:
             spec.trigger = Trigger::install;
             report_surface(rules::kCondaLinkScript, Severity::low,
-                           fmt::format("conda runs {} when it links or unlinks the package.",
-                                       name),
+                           fmt::format("conda runs {} when it links or unlinks the package.", name),
                            spec, reviewer);
             reviewer.shell(text, spec);
             break;

@@ -32,4 +32,28 @@ class CodeAnalyzer final : public Analyzer {
     std::vector<std::string> scan_roots_;
 };
 
+// Python path configuration files (site-packages .pth). The extension is
+// shared with PyTorch checkpoints, so this analyzer identifies the format
+// positively, from content that only a path file has: text lines that are
+// paths, comments or import statements. A checkpoint renamed or a pickle
+// written in text protocol 0 does not qualify, and still meets the
+// unknown-model check when nothing else recognises it.
+class PthAnalyzer final : public Analyzer {
+  public:
+    explicit PthAnalyzer(std::vector<std::string> scan_roots = {}) : code_(std::move(scan_roots)) {}
+
+    std::string_view name() const override { return "pth"; }
+    bool accepts(const Blob& blob, Format sniffed) const override;
+    void analyze(const Blob& blob, Format sniffed, ScanContext& context) const override;
+
+  private:
+    CodeAnalyzer code_;
+};
+
+// The code analyzers, in dispatch order.
+std::vector<std::unique_ptr<Analyzer>> code_analyzers(const std::vector<std::string>& scan_roots);
+
+// Whether text has the shape of a .pth file (see PthAnalyzer).
+bool looks_like_path_file(std::string_view text);
+
 }  // namespace hazmat::code

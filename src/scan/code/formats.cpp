@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <toml++/toml.h>
 
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
 #include "core/finding.hpp"
 #include "core/rule_ids.hpp"
@@ -50,8 +50,8 @@ uint32_t line_of_text(std::string_view text, std::string_view needle, size_t occ
         at = text.find(needle, at + 1);
     if (at == std::string_view::npos)
         return 1;
-    return 1 + static_cast<uint32_t>(std::count(text.begin(), text.begin() + static_cast<long>(at),
-                                                '\n'));
+    return 1 + static_cast<uint32_t>(
+                   std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
 }
 
 // JSON with comments and trailing commas (VS Code's JSONC), made plain.
@@ -229,8 +229,8 @@ void review_notebook(std::string_view text, const UnitSpec& spec, Reviewer& revi
                 end = source.size();
             const auto line = std::string_view(source).substr(start, end - start);
             const size_t indent = line.find_first_not_of(" \t");
-            const auto body = indent == std::string_view::npos ? std::string_view()
-                                                                : line.substr(indent);
+            const auto body =
+                indent == std::string_view::npos ? std::string_view() : line.substr(indent);
             const size_t bang = line.find("= !");
             if (body.starts_with("!")) {
                 shell += body.substr(1);
@@ -310,15 +310,13 @@ std::vector<Instruction> parse_dockerfile(std::string_view text) {
             logical_end = next_line(pos);
             ++lines;
         }
-        instruction.arguments =
-            arguments_start < logical_end
-                ? text.substr(arguments_start, logical_end - arguments_start)
-                : std::string_view();
+        instruction.arguments = arguments_start < logical_end
+                                    ? text.substr(arguments_start, logical_end - arguments_start)
+                                    : std::string_view();
         line += lines;
         pos = logical_end + 1;
         // Heredocs: <<EOF or <<-"EOF" introduce bodies that follow.
-        for (size_t marker = instruction.arguments.find("<<");
-             marker != std::string_view::npos;
+        for (size_t marker = instruction.arguments.find("<<"); marker != std::string_view::npos;
              marker = instruction.arguments.find("<<", marker + 2)) {
             auto rest = instruction.arguments.substr(marker + 2);
             if (rest.starts_with('-'))
@@ -367,8 +365,8 @@ bool names_secret(std::string_view name) {
         upper.ends_with("_KEYRING") || upper.ends_with("_FILE") || upper.ends_with("_PATH"))
         return false;
     for (const std::string_view word :
-         {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "ACCESS_KEY",
-          "PRIVATE_KEY", "CREDENTIAL", "AUTH_KEY"}) {
+         {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "ACCESS_KEY", "PRIVATE_KEY",
+          "CREDENTIAL", "AUTH_KEY"}) {
         if (upper.find(word) != std::string::npos)
             return true;
     }
@@ -438,10 +436,11 @@ void review_dockerfile(std::string_view text, const UnitSpec& spec, Reviewer& re
         while (arguments.starts_with("--")) {
             const size_t end = arguments.find_first_of(" \t");
             flags += std::string(arguments.substr(0, end)) + " ";
-            arguments = end == std::string_view::npos ? std::string_view()
-                                                      : arguments.substr(end + 1);
+            arguments =
+                end == std::string_view::npos ? std::string_view() : arguments.substr(end + 1);
             const size_t next = arguments.find_first_not_of(" \t");
-            arguments = next == std::string_view::npos ? std::string_view() : arguments.substr(next);
+            arguments =
+                next == std::string_view::npos ? std::string_view() : arguments.substr(next);
         }
         const uint32_t line = unit_line(spec, instruction.line);
         if (keyword == "RUN" || keyword == "CMD" || keyword == "ENTRYPOINT") {
@@ -453,10 +452,9 @@ void review_dockerfile(std::string_view text, const UnitSpec& spec, Reviewer& re
                         script = (*array)[2].get<std::string>();
                 }
                 if (!script.empty())
-                    reviewer.shell_fragment(script, log, kModuleScope, line, 1,
-                                            keyword == "RUN" ? Trigger::image_build
-                                                             : Trigger::script,
-                                            spec);
+                    reviewer.shell_fragment(
+                        script, log, kModuleScope, line, 1,
+                        keyword == "RUN" ? Trigger::image_build : Trigger::script, spec);
             } else if (!arguments.empty()) {
                 UnitSpec run_spec = spec;
                 run_spec.line_offset = spec.line_offset + instruction.line - 1;
@@ -490,8 +488,8 @@ void review_dockerfile(std::string_view text, const UnitSpec& spec, Reviewer& re
                     rules::kDockerSecret, Severity::medium, line,
                     fmt::format("{} sets {} to a literal value that is stored in the image.",
                                 keyword, name));
-                observation.evidence.push_back(fmt::format("{} characters, value not shown",
-                                                           value.size()));
+                observation.evidence.push_back(
+                    fmt::format("{} characters, value not shown", value.size()));
                 log.observe(std::move(observation));
             }
         }
@@ -502,8 +500,7 @@ void review_dockerfile(std::string_view text, const UnitSpec& spec, Reviewer& re
 void review_package_json(std::string_view text, const UnitSpec& spec, Reviewer& reviewer) {
     const auto manifest = parse_json(text, false);
     if (!manifest || !manifest->is_object()) {
-        spdlog::debug("{}: not a JSON object; npm would refuse it",
-                      spec.location.to_display());
+        spdlog::debug("{}: not a JSON object; npm would refuse it", spec.location.to_display());
         return;
     }
     const auto scripts = manifest->find("scripts");
@@ -512,18 +509,16 @@ void review_package_json(std::string_view text, const UnitSpec& spec, Reviewer& 
     ObservationLog log;
     // Scripts npm runs by itself on install (prepare also runs for git
     // dependencies; prepublish ran on install before npm 5).
-    for (const std::string_view hook :
-         {"preinstall", "install", "postinstall", "prepare", "prepublish", "preuninstall",
-          "postuninstall"}) {
+    for (const std::string_view hook : {"preinstall", "install", "postinstall", "prepare",
+                                        "prepublish", "preuninstall", "postuninstall"}) {
         const auto script = scripts->find(std::string(hook));
         if (script == scripts->end() || !script->is_string())
             continue;
         const auto command = script->get<std::string>();
-        const uint32_t line =
-            unit_line(spec, line_of_text(text, fmt::format("\"{}\"", hook)));
-        auto observation = fixed_observation(
-            rules::kNpmLifecycleScript, Severity::low, line,
-            fmt::format("npm runs the {} script `{}`.", hook, shorten(command)));
+        const uint32_t line = unit_line(spec, line_of_text(text, fmt::format("\"{}\"", hook)));
+        auto observation =
+            fixed_observation(rules::kNpmLifecycleScript, Severity::low, line,
+                              fmt::format("npm runs the {} script `{}`.", hook, shorten(command)));
         log.observe(std::move(observation));
         reviewer.shell_fragment(command, log, kModuleScope, line, 1, Trigger::install, spec);
     }
@@ -573,10 +568,9 @@ void review_vscode_tasks(std::string_view text, const UnitSpec& spec, Reviewer& 
         if (args != task.end())
             command += " " + command_text(*args);
         const uint32_t line = unit_line(spec, line_of_text(text, "folderOpen", occurrence++));
-        log.observe(fixed_observation(
-            rules::kEditorFolderOpenTask, Severity::medium, line,
-            fmt::format("Task '{}' runs `{}` when the folder is opened.",
-                        task.value("label", "?"), shorten(command))));
+        log.observe(fixed_observation(rules::kEditorFolderOpenTask, Severity::medium, line,
+                                      fmt::format("Task '{}' runs `{}` when the folder is opened.",
+                                                  task.value("label", "?"), shorten(command))));
         reviewer.shell_fragment(command, log, kModuleScope, line, 1, Trigger::folder_open, spec);
     }
     log.emit(unit_of(spec), reviewer.context());
@@ -611,8 +605,7 @@ void review_devcontainer(std::string_view text, const UnitSpec& spec, Reviewer& 
                 rules::kDevcontainerCommand, on_host ? Severity::medium : Severity::low, line,
                 fmt::format("{} runs `{}`{}.", key, shorten(command),
                             on_host ? " on the host, outside the container" : "")));
-            reviewer.shell_fragment(command, log, kModuleScope, line, 1, Trigger::container,
-                                    spec);
+            reviewer.shell_fragment(command, log, kModuleScope, line, 1, Trigger::container, spec);
         }
     }
     log.emit(unit_of(spec), reviewer.context());
@@ -633,7 +626,8 @@ std::string_view balanced(std::string_view text, size_t open) {
 }
 
 bool mentions_fetcher(std::string_view text) {
-    for (const std::string_view tool : {"curl ", "wget ", "Invoke-WebRequest", "curl\t", "wget\t"}) {
+    for (const std::string_view tool :
+         {"curl ", "wget ", "Invoke-WebRequest", "curl\t", "wget\t"}) {
         if (text.find(tool) != std::string_view::npos)
             return true;
     }
@@ -656,7 +650,8 @@ void review_makefile(std::string_view text, const UnitSpec& spec, Reviewer& revi
         auto content = text.substr(start, end - start);
         if (content.starts_with('\t')) {
             content.remove_prefix(1);
-            while (!content.empty() && (content[0] == '@' || content[0] == '-' || content[0] == '+'))
+            while (!content.empty() &&
+                   (content[0] == '@' || content[0] == '-' || content[0] == '+'))
                 content.remove_prefix(1);
             recipes += content;
         } else {
@@ -689,14 +684,13 @@ void review_cmake(std::string_view text, const UnitSpec& spec, Reviewer& reviewe
         for (size_t at = text.find(command); at != std::string_view::npos;
              at = text.find(command, at + 1)) {
             const auto body = balanced(text, at + command.size() - 1);
-            const uint32_t line = unit_line(
-                spec, 1 + static_cast<uint32_t>(std::count(
-                              text.begin(), text.begin() + static_cast<long>(at), '\n')));
+            const uint32_t line =
+                unit_line(spec, 1 + static_cast<uint32_t>(std::count(
+                                        text.begin(), text.begin() + static_cast<long>(at), '\n')));
             if (mentions_fetcher(body)) {
                 log.observe(fixed_observation(
                     rules::kBuildFileFetches, Severity::low, line,
-                    fmt::format("execute_process fetches at configure time: {}.",
-                                shorten(body))));
+                    fmt::format("execute_process fetches at configure time: {}.", shorten(body))));
             }
             std::string script(body);
             for (const std::string_view keyword :
@@ -711,9 +705,9 @@ void review_cmake(std::string_view text, const UnitSpec& spec, Reviewer& reviewe
     for (const std::string_view command : {"file(DOWNLOAD", "FILE(DOWNLOAD"}) {
         for (size_t at = text.find(command); at != std::string_view::npos;
              at = text.find(command, at + 1)) {
-            const uint32_t line = unit_line(
-                spec, 1 + static_cast<uint32_t>(std::count(
-                              text.begin(), text.begin() + static_cast<long>(at), '\n')));
+            const uint32_t line =
+                unit_line(spec, 1 + static_cast<uint32_t>(std::count(
+                                        text.begin(), text.begin() + static_cast<long>(at), '\n')));
             const auto body = balanced(text, at + 4);
             if (body.find("EXPECTED_HASH") != std::string_view::npos ||
                 body.find("EXPECTED_MD5") != std::string_view::npos)
@@ -733,14 +727,13 @@ void review_binding_gyp(std::string_view text, const UnitSpec& spec, Reviewer& r
         for (size_t at = text.find(marker); at != std::string_view::npos;
              at = text.find(marker, at + 1)) {
             expansions = true;
-            const uint32_t line = unit_line(
-                spec, 1 + static_cast<uint32_t>(std::count(
-                              text.begin(), text.begin() + static_cast<long>(at), '\n')));
+            const uint32_t line =
+                unit_line(spec, 1 + static_cast<uint32_t>(std::count(
+                                        text.begin(), text.begin() + static_cast<long>(at), '\n')));
             const auto command = balanced(text, at + marker.size() - 1);
             log.observe(fixed_observation(
                 rules::kBindingGyp, Severity::medium, line,
-                fmt::format("node-gyp runs `{}` while configuring the build.",
-                            shorten(command))));
+                fmt::format("node-gyp runs `{}` while configuring the build.", shorten(command))));
             reviewer.shell_fragment(command, log, kModuleScope, line, 1, Trigger::install, spec);
         }
     }

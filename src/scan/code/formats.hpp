@@ -4,7 +4,6 @@
 #include <string_view>
 
 #include "core/severity.hpp"
-
 #include "scan/code/review.hpp"
 
 namespace hazmat::code {

@@ -34,9 +34,9 @@ bool contains_segment(std::string_view haystack, std::string_view needle) {
         const bool starts = pos == 0 || std::string_view("/~ \"'=$:\x1a").find(haystack[pos - 1]) !=
                                             std::string_view::npos;
         const size_t end = pos + needle.size();
-        const bool ends = end == haystack.size() || needle.back() == '/' ||
-                          std::string_view("/ \"';,)\x1a").find(haystack[end]) !=
-                              std::string_view::npos;
+        const bool ends =
+            end == haystack.size() || needle.back() == '/' ||
+            std::string_view("/ \"';,)\x1a").find(haystack[end]) != std::string_view::npos;
         if (starts && ends)
             return true;
     }
@@ -145,14 +145,37 @@ constexpr Pattern kAssistantConfigs[] = {
 };
 
 constexpr std::string_view kExfilHosts[] = {
-    "pastebin.com",        "paste.ee",           "hastebin.com",     "ghostbin.",
-    "dpaste.",             "rentry.co",          "termbin.com",      "transfer.sh",
-    "file.io",             "0x0.st",             "webhook.site",     "requestbin.",
-    "pipedream.net",       "requestcatcher.com", "beeceptor.com",    "hookbin.com",
-    "interact.sh",         "oast.fun",           "oast.pro",         "oast.live",
-    "oast.site",           "oast.online",        "oast.me",          "burpcollaborator.net",
-    "ngrok.io",            "ngrok-free.app",     "trycloudflare.com", "canarytokens.com",
-    "api.telegram.org",    "hooks.slack.com",    "discord.com/api/webhooks",
+    "pastebin.com",
+    "paste.ee",
+    "hastebin.com",
+    "ghostbin.",
+    "dpaste.",
+    "rentry.co",
+    "termbin.com",
+    "transfer.sh",
+    "file.io",
+    "0x0.st",
+    "webhook.site",
+    "requestbin.",
+    "pipedream.net",
+    "requestcatcher.com",
+    "beeceptor.com",
+    "hookbin.com",
+    "interact.sh",
+    "oast.fun",
+    "oast.pro",
+    "oast.live",
+    "oast.site",
+    "oast.online",
+    "oast.me",
+    "burpcollaborator.net",
+    "ngrok.io",
+    "ngrok-free.app",
+    "trycloudflare.com",
+    "canarytokens.com",
+    "api.telegram.org",
+    "hooks.slack.com",
+    "discord.com/api/webhooks",
     "discordapp.com/api/webhooks",
 };
 
@@ -273,8 +296,8 @@ std::optional<std::string> exfil_endpoint(std::string_view text) {
             return "Telegram bot API";
         for (const auto host : kExfilHosts) {
             const auto joined = url->host + url->path;
-            if (joined.starts_with(host) || joined.find("." + std::string(host)) !=
-                                                std::string::npos)
+            if (joined.starts_with(host) ||
+                joined.find("." + std::string(host)) != std::string::npos)
                 return "paste, request-bin or tunnel service (" + std::string(host) + ")";
         }
         if (is_public_ipv4(url->host))
@@ -293,8 +316,8 @@ std::optional<std::string> assistant_bypass(std::string_view text) {
     if (lowered.find("--trust-all-tools") != std::string::npos)
         return "q chat --trust-all-tools";
     if (lowered.find("--yolo") != std::string::npos &&
-        (lowered.find("gemini") != std::string::npos || lowered.find("codex") != std::string::npos ||
-         lowered.find("qwen") != std::string::npos))
+        (lowered.find("gemini") != std::string::npos ||
+         lowered.find("codex") != std::string::npos || lowered.find("qwen") != std::string::npos))
         return "--yolo";
     if (lowered.find("cursor-agent") != std::string::npos &&
         lowered.find("--force") != std::string::npos)
@@ -324,7 +347,8 @@ std::optional<std::string> suppression_marker(std::string_view line) {
     // Only look inside what follows a comment introducer.
     size_t comment = line.find('#');
     const size_t slashes = line.find("//");
-    if (slashes != std::string_view::npos && (comment == std::string_view::npos || slashes < comment))
+    if (slashes != std::string_view::npos &&
+        (comment == std::string_view::npos || slashes < comment))
         comment = slashes;
     const size_t block = line.find("/*");
     if (block != std::string_view::npos && (comment == std::string_view::npos || block < comment))
@@ -333,11 +357,24 @@ std::optional<std::string> suppression_marker(std::string_view line) {
         return std::nullopt;
     const auto lowered = normalized(line.substr(comment));
     static constexpr std::string_view kMarkers[] = {
-        "nosec",        "noqa",          "nosemgrep",         "eslint-disable",
-        "pylint: disable", "pylint:disable",
-        "nosonar",      "noinspection",  "hazmat: ignore",    "hazmat-ignore",
-        "gitleaks:allow", "trufflehog:ignore", "pragma: allowlist secret", "checkov:skip",
-        "devskim: ignore", "snyk:ignore", "codeql[", "lgtm[",
+        "nosec",
+        "noqa",
+        "nosemgrep",
+        "eslint-disable",
+        "pylint: disable",
+        "pylint:disable",
+        "nosonar",
+        "noinspection",
+        "hazmat: ignore",
+        "hazmat-ignore",
+        "gitleaks:allow",
+        "trufflehog:ignore",
+        "pragma: allowlist secret",
+        "checkov:skip",
+        "devskim: ignore",
+        "snyk:ignore",
+        "codeql[",
+        "lgtm[",
     };
     for (const auto marker : kMarkers) {
         if (lowered.find(marker) != std::string::npos)

@@ -49,8 +49,8 @@ std::string_view last_part(std::string_view name) {
 }
 
 bool is_exec(std::string_view name) {
-    return one_of(name, {"exec", "eval", "compile", "execfile", "code.InteractiveInterpreter.runsource",
-                         "code.InteractiveConsole.push"});
+    return one_of(name, {"exec", "eval", "compile", "execfile",
+                         "code.InteractiveInterpreter.runsource", "code.InteractiveConsole.push"});
 }
 
 bool is_code_object(std::string_view name) {
@@ -61,26 +61,26 @@ bool is_process(std::string_view name) {
     if (name.starts_with("subprocess.") || name.starts_with("os.exec") ||
         name.starts_with("os.spawn") || name.starts_with("os.popen"))
         return true;
-    return one_of(name, {"os.system", "os.posix_spawn", "os.posix_spawnp", "os.startfile",
-                         "pty.spawn", "commands.getoutput", "commands.getstatusoutput",
-                         "asyncio.create_subprocess_shell", "asyncio.create_subprocess_exec",
-                         "platform.popen"});
+    return one_of(
+        name, {"os.system", "os.posix_spawn", "os.posix_spawnp", "os.startfile", "pty.spawn",
+               "commands.getoutput", "commands.getstatusoutput", "asyncio.create_subprocess_shell",
+               "asyncio.create_subprocess_exec", "platform.popen"});
 }
 
 bool is_decoder(std::string_view name) {
-    return one_of(name, {"base64.b64decode", "base64.standard_b64decode", "base64.urlsafe_b64decode",
-                         "base64.b32decode", "base64.b16decode", "base64.b85decode",
-                         "base64.a85decode", "base64.decodebytes", "base64.decodestring",
-                         "binascii.a2b_base64", "binascii.unhexlify", "binascii.a2b_hex",
-                         "bytes.fromhex", "codecs.decode", "zlib.decompress", "gzip.decompress",
-                         "bz2.decompress", "lzma.decompress"});
+    return one_of(name,
+                  {"base64.b64decode", "base64.standard_b64decode", "base64.urlsafe_b64decode",
+                   "base64.b32decode", "base64.b16decode", "base64.b85decode", "base64.a85decode",
+                   "base64.decodebytes", "base64.decodestring", "binascii.a2b_base64",
+                   "binascii.unhexlify", "binascii.a2b_hex", "bytes.fromhex", "codecs.decode",
+                   "zlib.decompress", "gzip.decompress", "bz2.decompress", "lzma.decompress"});
 }
 
 bool is_encoder(std::string_view name) {
-    return one_of(name, {"base64.b64encode", "base64.standard_b64encode", "base64.urlsafe_b64encode",
-                         "base64.b32encode", "base64.b16encode", "base64.b85encode",
-                         "base64.encodebytes", "binascii.b2a_base64", "binascii.hexlify",
-                         "zlib.compress", "gzip.compress", "codecs.encode"});
+    return one_of(name, {"base64.b64encode", "base64.standard_b64encode",
+                         "base64.urlsafe_b64encode", "base64.b32encode", "base64.b16encode",
+                         "base64.b85encode", "base64.encodebytes", "binascii.b2a_base64",
+                         "binascii.hexlify", "zlib.compress", "gzip.compress", "codecs.encode"});
 }
 
 bool is_serializer(std::string_view name) {
@@ -92,10 +92,10 @@ bool is_serializer(std::string_view name) {
 }
 
 constexpr std::string_view kNetworkModules[] = {
-    "requests.",   "urllib.request.", "urllib2.",  "urllib.urlopen", "urllib.urlretrieve",
-    "httpx.",      "aiohttp.",        "http.client.", "httplib.",    "urllib3.",
-    "socket.",     "smtplib.",        "ftplib.",   "telnetlib.",     "paramiko.",
-    "pycurl.",     "websocket.",      "websockets.", "wget.",        "tornado.httpclient.",
+    "requests.", "urllib.request.", "urllib2.",     "urllib.urlopen", "urllib.urlretrieve",
+    "httpx.",    "aiohttp.",        "http.client.", "httplib.",       "urllib3.",
+    "socket.",   "smtplib.",        "ftplib.",      "telnetlib.",     "paramiko.",
+    "pycurl.",   "websocket.",      "websockets.",  "wget.",          "tornado.httpclient.",
 };
 
 bool is_network(std::string_view name) {
@@ -111,8 +111,8 @@ bool is_download(std::string_view name) {
     if (!is_network(name))
         return false;
     const auto method = last_part(name);
-    return one_of(method, {"get", "urlopen", "urlretrieve", "request", "download", "fetch",
-                           "recv", "read", "stream", "Request"});
+    return one_of(method, {"get", "urlopen", "urlretrieve", "request", "download", "fetch", "recv",
+                           "read", "stream", "Request"});
 }
 
 bool is_write_open(std::string_view name) {
@@ -123,8 +123,7 @@ bool is_logging_call(std::string_view name) {
     return name == "print" || name.starts_with("logging.") || name.starts_with("logger.") ||
            name.starts_with("log.") || name.starts_with("warnings.") ||
            last_part(name) == "add_argument" || last_part(name) == "info" ||
-           last_part(name) == "debug" || last_part(name) == "warning" ||
-           last_part(name) == "error";
+           last_part(name) == "debug" || last_part(name) == "warning" || last_part(name) == "error";
 }
 
 std::string describe_decoders(const std::vector<std::string>& decoders) {
@@ -334,8 +333,8 @@ void PythonRules::enter(TSNode node, std::vector<Frame>& frames) {
             // scope: a callback that evals what its caller downloaded is
             // one piece of behaviour.
             inner.scope = log_.new_scope();
-            inner.trigger = install_classes_.contains(frame.class_name) ? Trigger::install
-                                                                         : Trigger::on_call;
+            inner.trigger =
+                install_classes_.contains(frame.class_name) ? Trigger::install : Trigger::on_call;
             inner.function_name = std::string(text(field(node, "name")));
         }
         frames.push_back(std::move(inner));
@@ -385,8 +384,8 @@ void PythonRules::enter(TSNode node, std::vector<Frame>& frames) {
             return;
         bool in_message = false;
         if (parent_type == "argument_list" && ancestors_.size() >= 2) {
-            in_message = is_logging_call(name_of(field(ancestors_[ancestors_.size() - 2],
-                                                       "function")));
+            in_message =
+                is_logging_call(name_of(field(ancestors_[ancestors_.size() - 2], "function")));
         } else if (parent_type == "keyword_argument") {
             const auto keyword = text(field(parent, "name"));
             in_message = keyword == "help" || keyword == "description" || keyword == "msg";
@@ -455,8 +454,8 @@ uint32_t PythonRules::origins(TSNode node, ScopeId scope, int depth) const {
         if (name == "open" || name == "io.open" || name == "codecs.open" ||
             last_part(name) == "read_text" || last_part(name) == "read_bytes") {
             const auto path = module_.evaluate(PythonModule::positional_argument(node, 0));
-            found |= path && path->is_text() && credential_store(path->text) ? kCredential
-                                                                             : kLocalFile;
+            found |=
+                path && path->is_text() && credential_store(path->text) ? kCredential : kLocalFile;
         }
         if (is_type(function, "attribute"))
             found |= origins(field(function, "object"), scope, depth + 1);
@@ -564,8 +563,7 @@ void PythonRules::check_exec(TSNode call, const std::string& name, const Frame& 
     if (value && value->is_text() && value->exact && !decoded) {
         if (!is_code_object(name))
             reviewer_.embedded(value->text, SourceLanguage::python, spec_, line(call),
-                               fmt::format("code string passed to {} at line {}", name,
-                                           line(call)),
+                               fmt::format("code string passed to {} at line {}", name, line(call)),
                                {}, false);
         return;
     }
@@ -592,24 +590,22 @@ void PythonRules::check_exec(TSNode call, const std::string& name, const Frame& 
     record(frame.scope, Signal::exec_data, call, name);
 
     if (decoded) {
-        const uint32_t before = reviewer_.deepest_layer();
-        reviewer_.embedded(value->text, SourceLanguage::python, spec_, line(call),
-                           fmt::format("payload decoded at line {} ({})", line(call),
-                                       describe_decoders(value->decoders)),
-                           {Signal::obfuscation, Signal::decode}, true);
+        const uint32_t reached =
+            reviewer_.embedded(value->text, SourceLanguage::python, spec_, line(call),
+                               fmt::format("payload decoded at line {} ({})", line(call),
+                                           describe_decoders(value->decoders)),
+                               {Signal::obfuscation, Signal::decode}, true);
         // Inside a payload, an exec of the next layer is only wrapping; the
         // outermost one reports the whole onion.
         if (spec_.decode_depth > 0)
             return;
-        const uint32_t layers =
-            static_cast<uint32_t>(value->decoders.size()) +
-            (reviewer_.deepest_layer() > before ? reviewer_.deepest_layer() - before : 0);
+        const uint32_t layers = std::max<uint32_t>(reached, 1);
         observation.evidence.push_back(fmt::format(
-            "payload decoded through {} ({} layer{} in all); its content is reported at the "
-            "decoded location",
+            "payload decoded through {}, {} nested layer{} in all; its content is reported at "
+            "the decoded location",
             describe_decoders(value->decoders), layers, layers == 1 ? "" : "s"));
         auto payload = make(rules::kEncodedPayload, Severity::medium, call, frame,
-                            fmt::format("An encoded payload ({} decoding layer{}) is unwrapped "
+                            fmt::format("An encoded payload ({} nested layer{}) is unwrapped "
                                         "and executed.",
                                         layers, layers == 1 ? "" : "s"));
         payload.own = {Signal::obfuscation, Signal::decode};
@@ -647,8 +643,8 @@ void PythonRules::check_process(TSNode call, const std::string& name, const Fram
             command += item.text;
         }
         // ["sh", "-c", "..."] and ["bash", "-c", ...] carry a script.
-        if (value->items.size() >= 3 && value->items[1].is_text() &&
-            value->items[1].text == "-c" && value->items[2].is_text())
+        if (value->items.size() >= 3 && value->items[1].is_text() && value->items[1].text == "-c" &&
+            value->items[2].is_text())
             command = value->items[2].text;
     }
     if (!command.empty())
@@ -727,14 +723,14 @@ void PythonRules::check_file_write(TSNode call, const std::string& name, const F
         const TSNode target = name == "os.chmod" || name == "os.lchmod"
                                   ? PythonModule::positional_argument(call, 0)
                                   : field(function, "object");
-        const auto mode = module_.evaluate(PythonModule::positional_argument(call,
-                                                                             name.starts_with("os.") ? 1 : 0));
+        const auto mode = module_.evaluate(
+            PythonModule::positional_argument(call, name.starts_with("os.") ? 1 : 0));
         const auto spelled = text(field(call, "arguments"));
-        const bool executable = (mode && mode->kind == LiteralValue::Kind::integer &&
-                                 (mode->integer & 0111) != 0) ||
-                                spelled.find("S_IX") != std::string_view::npos ||
-                                spelled.find("S_IEXEC") != std::string_view::npos ||
-                                spelled.find("S_IRWXU") != std::string_view::npos;
+        const bool executable =
+            (mode && mode->kind == LiteralValue::Kind::integer && (mode->integer & 0111) != 0) ||
+            spelled.find("S_IX") != std::string_view::npos ||
+            spelled.find("S_IEXEC") != std::string_view::npos ||
+            spelled.find("S_IRWXU") != std::string_view::npos;
         if (executable && !ts_node_is_null(target)) {
             record(frame.scope, Signal::make_executable, call, name);
             executed_.push_back({frame.scope, keys_of(target), call, frame.trigger, name});
@@ -835,10 +831,10 @@ void PythonRules::check_model_loading(TSNode call, const std::string& name, cons
                   "objects.");
         return;
     }
-    if (one_of(name, {"pickle.load", "pickle.loads", "cPickle.load", "cPickle.loads",
-                      "_pickle.load", "_pickle.loads", "dill.load", "dill.loads",
-                      "cloudpickle.load", "cloudpickle.loads", "pandas.read_pickle",
-                      "pickle.Unpickler", "dill.Unpickler", "shelve.open"})) {
+    if (one_of(name,
+               {"pickle.load", "pickle.loads", "cPickle.load", "cPickle.loads", "_pickle.load",
+                "_pickle.loads", "dill.load", "dill.loads", "cloudpickle.load", "cloudpickle.loads",
+                "pandas.read_pickle", "pickle.Unpickler", "dill.Unpickler", "shelve.open"})) {
         if (inside_safe_fallback(call)) {
             fixed(rules::kUnsafeLoadFallback, Severity::high,
                   fmt::format("{} is the fallback after a weights_only=True load failed.", name));
@@ -864,8 +860,8 @@ void PythonRules::check_model_loading(TSNode call, const std::string& name, cons
         if (ts_node_is_null(loader))
             loader = PythonModule::positional_argument(call, 1);
         const auto loader_name = name_of(loader);
-        if (!one_of(last_part(loader_name), {"SafeLoader", "CSafeLoader", "BaseLoader",
-                                             "CBaseLoader"}))
+        if (!one_of(last_part(loader_name),
+                    {"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"}))
             fixed(rules::kYamlUnsafeLoad, Severity::medium,
                   fmt::format("{} is called with {}.", name,
                               loader_name.empty() ? "no Loader" : "Loader=" + loader_name));
@@ -924,9 +920,9 @@ void PythonRules::check_dns(TSNode call, const std::string& name, const Frame& f
     const size_t hole = host->text.rfind(kUnknownPart);
     if (hole == std::string::npos || host->text.find('.', hole) == std::string::npos)
         return;
-    auto observation = make(rules::kComputedDnsLookup, Severity::medium, call, frame,
-                            fmt::format("{} resolves a name built at run time ({}).", name,
-                                        shorten(host->text)));
+    auto observation =
+        make(rules::kComputedDnsLookup, Severity::medium, call, frame,
+             fmt::format("{} resolves a name built at run time ({}).", name, shorten(host->text)));
     observation.own = {Signal::network};
     observation.corroborators = {Signal::credential, Signal::env_dump, Signal::environment};
     observation.file_wide = true;
@@ -995,20 +991,20 @@ void PythonRules::check_opaque(const LiteralValue& value, TSNode at, const Frame
             key_candidates_ready_ = true;
         }
         if (auto unwrapped = unwrap_opaque(value.text, key_candidates_)) {
-            const uint32_t before = reviewer_.deepest_layer();
-            reviewer_.embedded(unwrapped->text, SourceLanguage::python, spec_, line(at),
-                               fmt::format("string at line {} decoded ({})", line(at),
-                                           describe_decoders(unwrapped->layers)),
-                               {Signal::obfuscation, Signal::decode}, true);
+            const uint32_t reached =
+                reviewer_.embedded(unwrapped->text, SourceLanguage::python, spec_, line(at),
+                                   fmt::format("string at line {} decoded ({})", line(at),
+                                               describe_decoders(unwrapped->layers)),
+                                   {Signal::obfuscation, Signal::decode}, true);
             if (spec_.decode_depth > 0)
                 return;
             const uint32_t layers =
                 static_cast<uint32_t>(unwrapped->layers.size()) +
-                (reviewer_.deepest_layer() > before ? reviewer_.deepest_layer() - before : 0);
+                (reached > spec_.decode_depth + 1 ? reached - spec_.decode_depth - 1 : 0);
             auto observation =
                 make(rules::kEncodedPayload, Severity::medium, at, frame,
-                     fmt::format("A string literal unwraps through {} layer{} into readable "
-                                 "text.",
+                     fmt::format("A string literal unwraps through {} decoding layer{} into "
+                                 "readable text.",
                                  layers, layers == 1 ? "" : "s"));
             observation.own = {Signal::obfuscation};
             observation.corroborators = {Signal::exec_data, Signal::decode};
@@ -1094,9 +1090,9 @@ void PythonRules::correlate_download_execute() {
                  fmt::format("Content fetched from the network is written to disk and then "
                              "run or made executable ({} at line {}).",
                              run.what, line(run.node)));
-        observation.own = {Signal::download,
-                           run.what.find("chmod") != std::string::npos ? Signal::make_executable
-                                                                       : Signal::process};
+        observation.own = {Signal::download, run.what.find("chmod") != std::string::npos
+                                                 ? Signal::make_executable
+                                                 : Signal::process};
         observation.corroborators = {Signal::make_executable, Signal::process};
         observation.evidence.push_back(
             fmt::format("written by {} at line {}", match->what, line(match->node)));

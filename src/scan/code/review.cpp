@@ -36,14 +36,22 @@ struct InvisibleCharacter {
     std::string_view name;
 };
 constexpr InvisibleCharacter kInvisible[] = {
-    {"\xE2\x80\xAA", "LEFT-TO-RIGHT EMBEDDING"},  {"\xE2\x80\xAB", "RIGHT-TO-LEFT EMBEDDING"},
-    {"\xE2\x80\xAC", "POP DIRECTIONAL FORMATTING"}, {"\xE2\x80\xAD", "LEFT-TO-RIGHT OVERRIDE"},
-    {"\xE2\x80\xAE", "RIGHT-TO-LEFT OVERRIDE"},   {"\xE2\x81\xA6", "LEFT-TO-RIGHT ISOLATE"},
-    {"\xE2\x81\xA7", "RIGHT-TO-LEFT ISOLATE"},    {"\xE2\x81\xA8", "FIRST STRONG ISOLATE"},
-    {"\xE2\x81\xA9", "POP DIRECTIONAL ISOLATE"},  {"\xE2\x80\x8B", "ZERO WIDTH SPACE"},
-    {"\xE2\x80\x8C", "ZERO WIDTH NON-JOINER"},    {"\xE2\x80\x8D", "ZERO WIDTH JOINER"},
-    {"\xE2\x81\xA0", "WORD JOINER"},              {"\xE3\x85\xA4", "HANGUL FILLER"},
-    {"\xE1\x85\x9F", "HANGUL CHOSEONG FILLER"},   {"\xEF\xBB\xBF", "ZERO WIDTH NO-BREAK SPACE"},
+    {"\xE2\x80\xAA", "LEFT-TO-RIGHT EMBEDDING"},
+    {"\xE2\x80\xAB", "RIGHT-TO-LEFT EMBEDDING"},
+    {"\xE2\x80\xAC", "POP DIRECTIONAL FORMATTING"},
+    {"\xE2\x80\xAD", "LEFT-TO-RIGHT OVERRIDE"},
+    {"\xE2\x80\xAE", "RIGHT-TO-LEFT OVERRIDE"},
+    {"\xE2\x81\xA6", "LEFT-TO-RIGHT ISOLATE"},
+    {"\xE2\x81\xA7", "RIGHT-TO-LEFT ISOLATE"},
+    {"\xE2\x81\xA8", "FIRST STRONG ISOLATE"},
+    {"\xE2\x81\xA9", "POP DIRECTIONAL ISOLATE"},
+    {"\xE2\x80\x8B", "ZERO WIDTH SPACE"},
+    {"\xE2\x80\x8C", "ZERO WIDTH NON-JOINER"},
+    {"\xE2\x80\x8D", "ZERO WIDTH JOINER"},
+    {"\xE2\x81\xA0", "WORD JOINER"},
+    {"\xE3\x85\xA4", "HANGUL FILLER"},
+    {"\xE1\x85\x9F", "HANGUL CHOSEONG FILLER"},
+    {"\xEF\xBB\xBF", "ZERO WIDTH NO-BREAK SPACE"},
 };
 
 constexpr size_t kOffScreenRun = 100;
@@ -58,9 +66,8 @@ bool is_identifier_char(char c) {
 
 void Reviewer::text_checks(std::string_view text, SourceLanguage language, ObservationLog& log,
                            const UnitSpec& spec) {
-    const auto observe = [&](std::string_view rule, Severity single, uint32_t line,
-                             uint32_t column, std::string message, SignalSet corroborators,
-                             bool same_line) {
+    const auto observe = [&](std::string_view rule, Severity single, uint32_t line, uint32_t column,
+                             std::string message, SignalSet corroborators, bool same_line) {
         Observation observation;
         observation.rule_id = rule;
         observation.single = single;
@@ -75,8 +82,8 @@ void Reviewer::text_checks(std::string_view text, SourceLanguage language, Obser
         log.observe(std::move(observation));
     };
     const SignalSet dangerous = {Signal::exec_data, Signal::download, Signal::credential,
-                                 Signal::env_dump, Signal::exfil, Signal::persistence,
-                                 Signal::process, Signal::network, Signal::decode};
+                                 Signal::env_dump,  Signal::exfil,    Signal::persistence,
+                                 Signal::process,   Signal::network,  Signal::decode};
 
     bool invisible_reported = false;
     bool long_line_reported = false;
@@ -97,23 +104,23 @@ void Reviewer::text_checks(std::string_view text, SourceLanguage language, Obser
             for (const auto& character : kInvisible) {
                 const size_t at = content.find(character.bytes);
                 // A byte order mark at the very start of a file is ordinary.
-                if (at == std::string_view::npos || (start == 0 && at == 0 &&
-                                                     character.bytes == "\xEF\xBB\xBF"))
+                if (at == std::string_view::npos ||
+                    (start == 0 && at == 0 && character.bytes == "\xEF\xBB\xBF"))
                     continue;
                 observe(rules::kInvisibleCharacters, Severity::medium, line,
                         static_cast<uint32_t>(at + 1),
-                        fmt::format("Source contains U+{} ({}), which changes how the line "
-                                    "displays without changing how it runs.",
-                                    [&] {
-                                        // Decode the 3-byte sequence for the message.
-                                        const auto b = character.bytes;
-                                        const uint32_t cp =
-                                            ((static_cast<uint8_t>(b[0]) & 0x0F) << 12) |
-                                            ((static_cast<uint8_t>(b[1]) & 0x3F) << 6) |
-                                            (static_cast<uint8_t>(b[2]) & 0x3F);
-                                        return fmt::format("{:04X}", cp);
-                                    }(),
-                                    character.name),
+                        fmt::format(
+                            "Source contains U+{} ({}), which changes how the line "
+                            "displays without changing how it runs.",
+                            [&] {
+                                // Decode the 3-byte sequence for the message.
+                                const auto b = character.bytes;
+                                const uint32_t cp = ((static_cast<uint8_t>(b[0]) & 0x0F) << 12) |
+                                                    ((static_cast<uint8_t>(b[1]) & 0x3F) << 6) |
+                                                    (static_cast<uint8_t>(b[2]) & 0x3F);
+                                return fmt::format("{:04X}", cp);
+                            }(),
+                            character.name),
                         dangerous, false);
                 invisible_reported = true;
                 break;
@@ -132,10 +139,8 @@ void Reviewer::text_checks(std::string_view text, SourceLanguage language, Obser
                     run_start = i;
                 continue;
             }
-            if (run >= kOffScreenRun && (seen_code || run_start >= 2 * kOffScreenRun) &&
-                c != '#') {
-                observe(rules::kOffScreenCode, Severity::medium, line,
-                        static_cast<uint32_t>(i + 1),
+            if (run >= kOffScreenRun && (seen_code || run_start >= 2 * kOffScreenRun) && c != '#') {
+                observe(rules::kOffScreenCode, Severity::medium, line, static_cast<uint32_t>(i + 1),
                         fmt::format("Code starts after {} blanks at column {}, off-screen in "
                                     "most editors.",
                                     run, i + 1),
@@ -164,12 +169,12 @@ void Reviewer::text_checks(std::string_view text, SourceLanguage language, Obser
                     ++j;
                 const auto word = content.substr(i, j - i);
                 const bool hex_style = word.size() >= 6 && word.starts_with("_0x");
-                const bool o_style =
-                    word.size() >= 6 && word.find_first_not_of("O0") == std::string_view::npos &&
-                    word.front() == 'O';
-                const bool l_style =
-                    word.size() >= 7 && word.find_first_not_of("Il1") == std::string_view::npos &&
-                    word.front() != '1';
+                const bool o_style = word.size() >= 6 &&
+                                     word.find_first_not_of("O0") == std::string_view::npos &&
+                                     word.front() == 'O';
+                const bool l_style = word.size() >= 7 &&
+                                     word.find_first_not_of("Il1") == std::string_view::npos &&
+                                     word.front() != '1';
                 if (hex_style || o_style || l_style) {
                     if (soup.empty())
                         first_soup_line = line;
@@ -248,9 +253,9 @@ void Reviewer::shell_fragment(std::string_view command, ObservationLog& log, Sco
     review_shell_tree(*tree, parent, where, log, *this);
 }
 
-void Reviewer::embedded(std::string_view text, SourceLanguage language, const UnitSpec& parent,
-                        uint32_t line, std::string description, SignalSet inherited,
-                        bool counts_as_layer) {
+uint32_t Reviewer::embedded(std::string_view text, SourceLanguage language, const UnitSpec& parent,
+                            uint32_t line, std::string description, SignalSet inherited,
+                            bool counts_as_layer) {
     UnitSpec spec = parent;
     spec.location = parent.location;
     spec.location.line.reset();
@@ -261,16 +266,17 @@ void Reviewer::embedded(std::string_view text, SourceLanguage language, const Un
     spec.decode_depth = parent.decode_depth + (counts_as_layer ? 1 : 0);
     spec.setup_py = false;
     if (spec.decode_depth > kMaxDecodeDepth) {
-        context_.report_limit(LimitKind::depth, parent.location,
-                              fmt::format("payload encoded in more than {} layers (line {})",
-                                          kMaxDecodeDepth, line));
-        return;
+        context_.report_limit(
+            LimitKind::depth, parent.location,
+            fmt::format("payload encoded in more than {} layers (line {})", kMaxDecodeDepth, line));
+        return parent.decode_depth;
     }
     // Decoded text counts against the file's expansion budget like any other
     // decompressed content, so nested payloads cannot multiply work.
     if (counts_as_layer && !context_.charge_expansion(text.size(), parent.location))
-        return;
-    deepest_layer_ = std::max(deepest_layer_, spec.decode_depth);
+        return parent.decode_depth;
+    const uint32_t outer_deepest = deepest_layer_;
+    deepest_layer_ = spec.decode_depth;
     switch (language) {
         case SourceLanguage::python:
             python(text, spec);
@@ -282,6 +288,9 @@ void Reviewer::embedded(std::string_view text, SourceLanguage language, const Un
             shell(text, spec);
             break;
     }
+    const uint32_t reached = deepest_layer_;
+    deepest_layer_ = std::max(outer_deepest, reached);
+    return reached;
 }
 
 }  // namespace hazmat::code

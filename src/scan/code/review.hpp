@@ -54,24 +54,20 @@ class Reviewer {
     // A shell command embedded in another language (os.system("..."), a
     // package.json script). Its observations go into `log` at a fixed
     // position, in `scope`.
-    void shell_fragment(std::string_view command, ObservationLog& log, ScopeId scope,
-                        uint32_t line, uint32_t column, std::optional<Trigger> trigger,
-                        const UnitSpec& parent);
+    void shell_fragment(std::string_view command, ObservationLog& log, ScopeId scope, uint32_t line,
+                        uint32_t column, std::optional<Trigger> trigger, const UnitSpec& parent);
 
     // Text produced by decoding (or a code string handed to exec), reviewed
     // as its own unit under an embedded location part naming where it came
-    // from. Returns the number of nested decode layers found inside.
-    void embedded(std::string_view text, SourceLanguage language, const UnitSpec& parent,
-                  uint32_t line, std::string description, SignalSet inherited,
-                  bool counts_as_layer);
+    // from. Returns the deepest decode depth reached inside it.
+    uint32_t embedded(std::string_view text, SourceLanguage language, const UnitSpec& parent,
+                      uint32_t line, std::string description, SignalSet inherited,
+                      bool counts_as_layer);
 
     // Checks on raw text shared by every language (invisible characters,
     // off-screen code, long lines, suppression markers), into `log`.
     void text_checks(std::string_view text, SourceLanguage language, ObservationLog& log,
                      const UnitSpec& spec);
-
-    // Deepest decode layer reached while reviewing this blob.
-    uint32_t deepest_layer() const { return deepest_layer_; }
 
   private:
     ScanContext& context_;

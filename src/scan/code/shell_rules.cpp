@@ -23,9 +23,9 @@ bool is_downloader(std::string_view name) {
 }
 
 bool is_interpreter(std::string_view name) {
-    return one_of(name, {"sh", "bash", "zsh", "dash", "ksh", "ash", "fish", "python", "python2",
-                         "python3", "perl", "ruby", "node", "php", "pwsh", "powershell", "iex",
-                         "source", ".", "eval", "osascript"});
+    return one_of(name, {"sh",     "bash",       "zsh",     "dash",   "ksh",  "ash",  "fish",
+                         "python", "python2",    "python3", "perl",   "ruby", "node", "php",
+                         "pwsh",   "powershell", "iex",     "source", ".",    "eval", "osascript"});
 }
 
 bool is_sender(std::string_view name) {
@@ -214,17 +214,16 @@ void ShellRules::visit_pipeline(TSNode pipeline) {
                                              [](const std::string& w) {
                                                  return w == "-d" || w == "--decode" || w == "-D";
                                              })) ||
-            (name == "xxd" && std::find(stage.words.begin(), stage.words.end(), "-r") !=
-                                  stage.words.end()) ||
+            (name == "xxd" &&
+             std::find(stage.words.begin(), stage.words.end(), "-r") != stage.words.end()) ||
             name == "gunzip" || name == "zcat" || name == "rev" ||
-            (name == "openssl" && std::find(stage.words.begin(), stage.words.end(), "-d") !=
-                                      stage.words.end());
+            (name == "openssl" &&
+             std::find(stage.words.begin(), stage.words.end(), "-d") != stage.words.end());
         if (is_interpreter(name) && (downloaded || decoded)) {
             if (downloaded) {
-                auto observation =
-                    make(rules::kPipeToInterpreter, pipeline,
-                         fmt::format("Downloaded content is piped into {}: `{}`.", name,
-                                     shorten(text(pipeline))));
+                auto observation = make(rules::kPipeToInterpreter, pipeline,
+                                        fmt::format("Downloaded content is piped into {}: `{}`.",
+                                                    name, shorten(text(pipeline))));
                 observation.own = {Signal::download, Signal::process};
                 observation.corroborators = {Signal::decode, Signal::obfuscation};
                 record(Signal::process, pipeline, name);
@@ -243,23 +242,21 @@ void ShellRules::visit_pipeline(TSNode pipeline) {
                     !source->words.empty() && spec_.decode_depth < kMaxDecodeDepth) {
                     const auto& literal = source->words.back();
                     if (auto unwrapped = unwrap_opaque(literal, {})) {
-                        reviewer_.embedded(unwrapped->text, SourceLanguage::bash, spec_,
-                                           line(pipeline),
-                                           fmt::format("payload decoded at line {}",
-                                                       line(pipeline)),
-                                           {Signal::obfuscation, Signal::decode}, true);
+                        reviewer_.embedded(
+                            unwrapped->text, SourceLanguage::bash, spec_, line(pipeline),
+                            fmt::format("payload decoded at line {}", line(pipeline)),
+                            {Signal::obfuscation, Signal::decode}, true);
                     }
                 }
             }
             break;
         }
         if (is_sender(name) && (environment || credential) && &stage != &stages.front()) {
-            auto observation = make(environment ? rules::kEnvironmentDump : rules::kCredentialRead,
-                                    pipeline,
-                                    fmt::format("{} is piped to {}: `{}`.",
-                                                environment ? "The whole environment"
-                                                            : "A credential file",
-                                                name, shorten(text(pipeline))));
+            auto observation =
+                make(environment ? rules::kEnvironmentDump : rules::kCredentialRead, pipeline,
+                     fmt::format("{} is piped to {}: `{}`.",
+                                 environment ? "The whole environment" : "A credential file", name,
+                                 shorten(text(pipeline))));
             observation.own = {environment ? Signal::env_dump : Signal::credential,
                                Signal::network};
             observation.corroborators = {Signal::exfil};
@@ -318,9 +315,9 @@ void ShellRules::check_words(const Command& command) {
     }
     for (const auto& word : command.words) {
         if (auto what = credential_store(word)) {
-            auto observation = make(rules::kCredentialRead, command.node,
-                                    fmt::format("{} reads {} ({}).", command.name, *what,
-                                                shorten(word)));
+            auto observation =
+                make(rules::kCredentialRead, command.node,
+                     fmt::format("{} reads {} ({}).", command.name, *what, shorten(word)));
             observation.own = {Signal::credential};
             if (is_sender(command.name))
                 observation.own.add(Signal::network);
@@ -363,9 +360,9 @@ void ShellRules::check_words(const Command& command) {
     if (command.name == "crontab" ||
         (command.name == "systemctl" &&
          std::find(command.words.begin(), command.words.end(), "enable") != command.words.end())) {
-        auto observation = make(rules::kPersistenceWrite, command.node,
-                                fmt::format("Installs a {} entry: `{}`.", command.name,
-                                            shorten(line_text)));
+        auto observation =
+            make(rules::kPersistenceWrite, command.node,
+                 fmt::format("Installs a {} entry: `{}`.", command.name, shorten(line_text)));
         observation.own = {Signal::persistence};
         observation.corroborators = {Signal::download, Signal::exec_data, Signal::decode};
         observation.file_wide = true;
@@ -383,8 +380,8 @@ void ShellRules::visit_command(const Command& command) {
         record(Signal::download, command.node, name);
         for (size_t i = 0; i < command.words.size(); ++i) {
             const auto& word = command.words[i];
-            const bool output_flag = word == "-o" || word == "-O" || word == "--output" ||
-                                     word == "--output-document";
+            const bool output_flag =
+                word == "-o" || word == "-O" || word == "--output" || word == "--output-document";
             if (output_flag && i + 1 < command.words.size() && command.words[i + 1] != "-")
                 downloaded_.push_back({command.words[i + 1], command.node, name});
             if (word.starts_with("--output=") || word.starts_with("--output-document="))
@@ -409,10 +406,9 @@ void ShellRules::visit_command(const Command& command) {
         for (const TSNode argument : command.argument_nodes) {
             if (!contains_download(argument))
                 continue;
-            auto observation =
-                make(rules::kPipeToInterpreter, command.node,
-                     fmt::format("Downloaded content is run by {}: `{}`.", name,
-                                 shorten(text(command.node))));
+            auto observation = make(rules::kPipeToInterpreter, command.node,
+                                    fmt::format("Downloaded content is run by {}: `{}`.", name,
+                                                shorten(text(command.node))));
             observation.own = {Signal::download, Signal::process};
             log_.observe(std::move(observation));
             break;
@@ -432,16 +428,15 @@ void ShellRules::correlate() {
                 continue;
             if (!reported.insert(line(file.node)).second)
                 break;
-            auto observation = make(rules::kDownloadExecute, file.node,
-                                    fmt::format("{} downloads {} and the script then {}.",
-                                                file.what, file.path,
-                                                run.what == "chmod" ? "makes it executable"
-                                                                    : "runs it"));
-            observation.own = {Signal::download, run.what == "chmod" ? Signal::make_executable
-                                                                      : Signal::process};
+            auto observation =
+                make(rules::kDownloadExecute, file.node,
+                     fmt::format("{} downloads {} and the script then {}.", file.what, file.path,
+                                 run.what == "chmod" ? "makes it executable" : "runs it"));
+            observation.own = {Signal::download,
+                               run.what == "chmod" ? Signal::make_executable : Signal::process};
             observation.corroborators = {Signal::make_executable, Signal::process};
-            observation.evidence.push_back(fmt::format("`{}` at line {}",
-                                                       shorten(text(run.node)), line(run.node)));
+            observation.evidence.push_back(
+                fmt::format("`{}` at line {}", shorten(text(run.node)), line(run.node)));
             log_.observe(std::move(observation));
             break;
         }

@@ -39,8 +39,8 @@ SourceKind from_shebang(ByteSpan bytes) {
         return SourceKind::javascript;
     for (const std::string_view shell : {"sh", "bash", "zsh", "dash", "ksh"}) {
         const auto at = first_line.find(shell);
-        if (at != std::string_view::npos && (at == 0 || first_line[at - 1] == '/' ||
-                                             first_line[at - 1] == ' '))
+        if (at != std::string_view::npos &&
+            (at == 0 || first_line[at - 1] == '/' || first_line[at - 1] == ' '))
             return SourceKind::shell;
     }
     return SourceKind::none;
