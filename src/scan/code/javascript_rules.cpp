@@ -291,6 +291,15 @@ void JavaScriptRules::collect_aliases() {
                         }
                     }
                 }
+            } else if (type == "assignment_expression" ||
+                       type == "augmented_assignment_expression") {
+                // Reassigned names are variables, not constants.
+                const TSNode left = field(node, "left");
+                if (is_type(left, "identifier")) {
+                    const std::string bound(text(left));
+                    ++assignments_[bound];
+                    constants_.erase(bound);
+                }
             } else if (type == "import_statement") {
                 const TSNode source = field(node, "source");
                 const auto from = evaluate(source);
@@ -818,7 +827,7 @@ void JavaScriptRules::visit_text(TSNode node, const Frame& frame) {
     if (auto what = assistant_bypass(content)) {
         record(frame, Signal::assistant, node, *what);
         observe(rules::kAssistantBypass, Signal::assistant,
-                {Signal::process, Signal::credential, Signal::network},
+                {Signal::process, Signal::credential, Signal::network, Signal::persistence},
                 fmt::format("Runs an AI coding assistant with {}.", *what));
     }
     if (auto what = lolbin_download(content)) {

@@ -1015,6 +1015,14 @@ void PythonModule::collect_bindings() {
                             aliases_[name] = std::move(resolved.name);
                     }
                 }
+            } else if (type == "augmented_assignment") {
+                // x += ... makes x a variable, not a constant.
+                const TSNode left = field(node, "left");
+                if (is_type(left, "identifier")) {
+                    const std::string name(text(left));
+                    ++assignment_counts_[name];
+                    constants_.erase(name);
+                }
             } else if (type == "call") {
                 calls_.push_back(node);
             }

@@ -209,7 +209,7 @@ class PythonRules {
     void walk();
     void enter(TSNode node, std::vector<Frame>& frames);
     void visit_call(TSNode call, const Frame& frame);
-    void visit_text(TSNode node, const Frame& frame, bool in_message);
+    void visit_text(TSNode node, const Frame& frame, bool in_message, bool decoded_by_call);
     void visit_assignment(TSNode left, TSNode right, const Frame& frame);
 
     void check_exec(TSNode call, const std::string& name, const Frame& frame);
@@ -229,6 +229,7 @@ class PythonRules {
     uint32_t origins(TSNode node, ScopeId scope, int depth = 0) const;
     void collect_key_candidates();
     std::vector<std::string> keys_of(TSNode expression) const;
+    std::vector<std::string> program_keys(TSNode command) const;
 
     const PythonModule& module_;
     const UnitSpec& spec_;
@@ -383,14 +384,17 @@ void PythonRules::enter(TSNode node, std::vector<Frame>& frames) {
         if (type == "string" && docstrings_.contains(start))
             return;
         bool in_message = false;
+        bool decoded_by_call = false;
         if (parent_type == "argument_list" && ancestors_.size() >= 2) {
-            in_message =
-                is_logging_call(name_of(field(ancestors_[ancestors_.size() - 2], "function")));
+            const auto callee = name_of(field(ancestors_[ancestors_.size() - 2], "function"));
+            in_message = is_logging_call(callee);
+            // The call decodes it; the exec rule reviews what comes out.
+            decoded_by_call = is_decoder(callee);
         } else if (parent_type == "keyword_argument") {
             const auto keyword = text(field(parent, "name"));
             in_message = keyword == "help" || keyword == "description" || keyword == "msg";
         }
-        visit_text(node, frame, in_message);
+        visit_text(node, frame, in_message, decoded_by_call);
     }
 }
 
@@ -515,6 +519,53 @@ std::vector<std::string> PythonRules::keys_of(TSNode expression) const {
     return keys;
 }
 
+bool is_interpreter(std::string_view program) {
+    const auto name = program.substr(program.rfind('/') + 1);
+    return one_of(name, {"sh", "bash", "zsh", "dash", "python", "python3", "python2", "perl",
+                         "node", "ruby", "pwsh", "powershell", "cmd", "cmd.exe"});
+}
+
+// What a command runs: its program, or the script an interpreter is given.
+// Extracting or hashing a downloaded archive (tar, sha256sum) runs nothing
+// that was downloaded.
+std::vector<std::string> PythonRules::program_keys(TSNode command) const {
+    std::vector<std::string> keys;
+    const auto value = module_.evaluate(command);
+    std::vector<std::string> words;
+    if (value && value->is_sequence()) {
+        for (const auto& item : value->items)
+            words.push_back(item.is_text() ? item.text : std::string());
+    } else if (value && value->is_text()) {
+        size_t start = 0;
+        while (start < value->text.size() && words.size() < 8) {
+            const size_t end = value->text.find_first_of(" \t", start);
+            if (end != start)
+                words.push_back(value->text.substr(start, end - start));
+            if (end == std::string::npos)
+                break;
+            start = end + 1;
+        }
+    }
+    const bool interpreted = !words.empty() && is_interpreter(words[0]);
+    for (size_t i = 0; i < words.size() && i < (interpreted ? 3u : 1u); ++i) {
+        if (!words[i].empty() && !words[i].starts_with('-'))
+            keys.push_back(words[i]);
+    }
+    // Names: the first list element (and the interpreter's script), or the
+    // whole expression when it is not a list.
+    if (is_type(command, "list") || is_type(command, "tuple")) {
+        const uint32_t count = ts_node_named_child_count(command);
+        for (uint32_t i = 0; i < count && i < (interpreted ? 3u : 1u); ++i) {
+            for (auto& key : keys_of(ts_node_named_child(command, i)))
+                keys.push_back(std::move(key));
+        }
+    } else if (!value || !value->exact) {
+        for (auto& key : keys_of(command))
+            keys.push_back(std::move(key));
+    }
+    return keys;
+}
+
 void PythonRules::visit_call(TSNode call, const Frame& frame) {
     const TSNode function = field(call, "function");
     const std::string name = name_of(function);
@@ -621,7 +672,7 @@ void PythonRules::check_process(TSNode call, const std::string& name, const Fram
     const TSNode argument = PythonModule::positional_argument(call, 0);
     if (ts_node_is_null(argument))
         return;
-    executed_.push_back({frame.scope, keys_of(argument), call, frame.trigger, name});
+    executed_.push_back({frame.scope, program_keys(argument), call, frame.trigger, name});
     if (spec_.setup_py && frame.scope == kModuleScope) {
         auto observation = make(rules::kSetupPyTopLevel, Severity::low, call, frame,
                                 fmt::format("setup.py calls {} in its top-level code.", name));
@@ -930,13 +981,15 @@ void PythonRules::check_dns(TSNode call, const std::string& name, const Frame& f
     log_.observe(std::move(observation));
 }
 
-void PythonRules::visit_text(TSNode node, const Frame& frame, bool in_message) {
+void PythonRules::visit_text(TSNode node, const Frame& frame, bool in_message,
+                             bool decoded_by_call) {
     const auto value = module_.evaluate(node);
     if (!value || !value->is_text())
         return;
     if (!in_message)
         check_string_indicators(*value, node, frame);
-    check_opaque(*value, node, frame);
+    if (!decoded_by_call)
+        check_opaque(*value, node, frame);
 }
 
 void PythonRules::check_string_indicators(const LiteralValue& value, TSNode at,
@@ -967,7 +1020,7 @@ void PythonRules::check_string_indicators(const LiteralValue& value, TSNode at,
                                 fmt::format("Runs an AI coding assistant with {}.", *what));
         observation.own = {Signal::assistant};
         observation.corroborators = {Signal::process, Signal::credential, Signal::network,
-                                     Signal::exfil};
+                                     Signal::exfil, Signal::persistence};
         observation.file_wide = true;
         record(frame.scope, Signal::assistant, at, *what);
         log_.observe(std::move(observation));

@@ -260,7 +260,17 @@ uint32_t Reviewer::embedded(std::string_view text, SourceLanguage language, cons
     spec.location = parent.location;
     spec.location.line.reset();
     spec.location.column.reset();
-    spec.location = spec.location.child(LocationPart::Kind::embedded, std::move(description));
+    auto& chain = spec.location.chain;
+    if (counts_as_layer && parent.decode_depth > 0 && !chain.empty() &&
+        chain.back().kind == LocationPart::Kind::embedded) {
+        // An onion of payloads is one location: where the outermost layer
+        // sits, and how deep inside it the finding is.
+        auto& name = chain.back().name;
+        name = name.substr(0, name.find(", layer ")) +
+               fmt::format(", layer {}", parent.decode_depth + 1);
+    } else {
+        spec.location = spec.location.child(LocationPart::Kind::embedded, std::move(description));
+    }
     spec.line_offset = 0;
     spec.inherited = parent.inherited | inherited;
     spec.decode_depth = parent.decode_depth + (counts_as_layer ? 1 : 0);

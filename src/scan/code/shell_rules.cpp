@@ -149,7 +149,9 @@ Command ShellRules::read_command(TSNode node) const {
     size_t first = 0;
     while (first < words.size()) {
         const auto program = base_name(words[first]);
-        if (!one_of(program, {"sudo", "env", "nohup", "exec", "time", "command", "doas", "nice",
+        // A prefix with nothing after it is the program itself (`env | curl`).
+        if (first + 1 == words.size() ||
+            !one_of(program, {"sudo", "env", "nohup", "exec", "time", "command", "doas", "nice",
                               "stdbuf", "timeout"}))
             break;
         ++first;
@@ -344,7 +346,8 @@ void ShellRules::check_words(const Command& command) {
         auto observation = make(rules::kAssistantBypass, command.node,
                                 fmt::format("Runs an AI coding assistant with {}.", *what));
         observation.own = {Signal::assistant};
-        observation.corroborators = {Signal::credential, Signal::network, Signal::exfil};
+        observation.corroborators = {Signal::credential, Signal::network, Signal::exfil,
+                                     Signal::persistence};
         observation.file_wide = true;
         record(Signal::assistant, command.node, *what);
         log_.observe(std::move(observation));
@@ -357,7 +360,9 @@ void ShellRules::check_words(const Command& command) {
         record(Signal::download, command.node, *what);
         log_.observe(std::move(observation));
     }
-    if (command.name == "crontab" ||
+    const bool lists =
+        std::find(command.words.begin(), command.words.end(), "-l") != command.words.end();
+    if ((command.name == "crontab" && !lists) ||
         (command.name == "systemctl" &&
          std::find(command.words.begin(), command.words.end(), "enable") != command.words.end())) {
         auto observation =
