@@ -240,6 +240,18 @@ bool looks_like_text(std::string_view data) {
     return control * 100 <= data.size() && letters * 4 >= std::min<size_t>(data.size(), 8);
 }
 
+bool reads_as_code(std::string_view data) {
+    if (!looks_like_text(data))
+        return false;
+    size_t plain = 0;
+    for (const char c : data) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (std::isalnum(byte) || c == ' ' || c == '\n' || c == '\t' || c == '_' || byte >= 0x80)
+            ++plain;
+    }
+    return plain * 10 >= data.size() * 7;
+}
+
 double shannon_entropy(std::string_view data) {
     if (data.empty())
         return 0;
@@ -322,17 +334,38 @@ std::optional<std::pair<std::string, std::string>> try_xor(std::string_view data
         if (!prefix_printable(xor_with(data.substr(0, 512), key)))
             continue;
         auto decoded = xor_with(data, key);
-        if (looks_like_text(decoded))
+        if (reads_as_code(decoded))
             return std::make_pair(std::move(decoded), "xor '" + key + "'");
     }
+    // Several keys can turn letters into other letters; the right one also
+    // restores the blanks and lower case that code is full of.
+    const auto score = [](std::string_view text) {
+        size_t points = 0;
+        for (const char c : text.substr(0, 4096)) {
+            if (c == ' ' || c == '\n')
+                points += 3;
+            else if (c >= 'a' && c <= 'z')
+                points += 1;
+        }
+        return points;
+    };
+    std::optional<std::pair<std::string, std::string>> best;
+    size_t best_score = 0;
     for (int value = 1; value < 256; ++value) {
         const std::string key(1, static_cast<char>(value));
         if (!prefix_printable(xor_with(data.substr(0, 512), key)))
             continue;
         auto decoded = xor_with(data, key);
-        if (looks_like_text(decoded))
-            return std::make_pair(std::move(decoded), fmt::format("xor 0x{:02x}", value));
+        if (!reads_as_code(decoded))
+            continue;
+        const size_t points = score(decoded);
+        if (!best || points > best_score) {
+            best_score = points;
+            best = std::make_pair(std::move(decoded), fmt::format("xor 0x{:02x}", value));
+        }
     }
+    if (best)
+        return best;
     return std::nullopt;
 }
 
@@ -366,7 +399,7 @@ std::optional<Layer> peel_one(std::string_view current, std::span<const std::str
         if (auto decoded = decode_base64(flipped))
             return Layer{std::move(*decoded), "reversed base64"};
     }
-    if (!looks_like_text(current)) {
+    if (!reads_as_code(current)) {
         if (auto decoded = try_xor(current, keys))
             return Layer{std::move(decoded->first), std::move(decoded->second)};
     }
@@ -381,7 +414,7 @@ std::optional<UnwrapResult> unwrap_opaque(std::string_view literal,
     UnwrapResult result;
     std::string current(literal);
     for (size_t depth = 0; depth < limits.max_layers; ++depth) {
-        if (depth > 0 && looks_like_text(current) && !looks_encoded(current))
+        if (depth > 0 && reads_as_code(current) && !looks_encoded(current))
             break;
         auto layer = peel_one(current, key_candidates, limits.max_output);
         if (!layer)
@@ -392,7 +425,7 @@ std::optional<UnwrapResult> unwrap_opaque(std::string_view literal,
         if (depth + 1 == limits.max_layers && looks_encoded(current))
             result.truncated = true;
     }
-    if (result.layers.empty() || !looks_like_text(current))
+    if (result.layers.empty() || !reads_as_code(current))
         return std::nullopt;
     result.text = std::move(current);
     return result;

@@ -35,6 +35,11 @@ std::string xor_with(std::string_view data, std::string_view key);
 // characters. Decoding heuristics stop at the first layer that reads as text.
 bool looks_like_text(std::string_view data);
 
+// Stricter: text that is mostly letters, digits and blanks, as code and
+// prose are. XOR with some keys turns text into printable punctuation; that
+// is not where unwrapping stops.
+bool reads_as_code(std::string_view data);
+
 // Shannon entropy in bits per byte.
 double shannon_entropy(std::string_view data);
 

