@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct AnalyzerOptions {
     // The scan targets as given, so analyzers can judge paths relative to
     // the project root (tests/, docs/, examples/).
     std::vector<std::string> scan_roots;
+    // The user's own YARA rules directory (--yara-rules), added to the
+    // bundled rules under <data>/rules/yara.
+    std::optional<std::filesystem::path> yara_rules;
 };
 
 // Builds the dispatcher with every analyzer hazmat has, loading their data
