@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "code_test_support.hpp"
+#include "core/mapped_file.hpp"
 #include "scan/code/observations.hpp"
+#include "scan/code/prefilter.hpp"
 
 namespace hazmat::testing {
 namespace {
@@ -198,3 +200,38 @@ TEST(CodeRules, DockerSecretsInEnvAndArg) {
 
 }  // namespace
 }  // namespace hazmat::testing
+
+namespace hazmat::code {
+namespace {
+
+TEST(CodePrefilter, EveryRuleTriggerNameSendsTheFileToReview) {
+    EXPECT_TRUE(python_needs_review("from os import system as run\nrun('x')\n"));
+    EXPECT_TRUE(python_needs_review("import torch\nm = torch.load(p)\n"));
+    EXPECT_TRUE(python_needs_review("p = '~/.aws/credentials'\n"));
+    EXPECT_TRUE(python_needs_review("x = f\"{__import__('os')}\"\n"));
+    EXPECT_TRUE(python_needs_review("import sys\nf = getattr(sys.modules['o' + 's'], n)\n"));
+    EXPECT_TRUE(python_needs_review(
+        "BLOB = 'aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImVjaG8gaGF6bWF0LXRlc3QiKSAjIHBhZGRpbmc='\n"));
+}
+
+TEST(CodePrefilter, NamesInCommentsAndDocstringsDoNotCount) {
+    EXPECT_FALSE(python_needs_review(
+        "\"\"\"Wraps os.system and pickle.load; see https://example.org/docs.\"\"\"\n"
+        "# exec(base64.b64decode(x))\n"
+        "def area(w, h):\n    \"\"\"Never eval() input.\"\"\"\n    return w * h\n"));
+    EXPECT_FALSE(python_needs_review("import json\nconfig = json.load(open('c.json'))\n"));
+}
+
+TEST(CodePrefilter, EveryMaliciousPythonFixturePassesTheFilter) {
+    for (const auto* path :
+         {"miner_import/cryptoutils/__init__.py", "env_stealer/telemetry/__init__.py",
+          "onion/loader.py", "offscreen_webhook/helpers/__init__.py", "extras/agent_helper.py",
+          "extras/unsafe_loading.py"}) {
+        const auto bytes = map_file(testing::code_fixture(path));
+        ASSERT_TRUE(bytes.ok()) << path;
+        EXPECT_TRUE(python_needs_review(bytes->as_chars())) << path;
+    }
+}
+
+}  // namespace
+}  // namespace hazmat::code

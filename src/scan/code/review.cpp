@@ -10,6 +10,7 @@
 #include "scan/code/code_rule_ids.hpp"
 #include "scan/code/indicators.hpp"
 #include "scan/code/javascript_rules.hpp"
+#include "scan/code/prefilter.hpp"
 #include "scan/code/python_module.hpp"
 #include "scan/code/python_rules.hpp"
 #include "scan/code/shell_rules.hpp"
@@ -198,6 +199,15 @@ void Reviewer::text_checks(std::string_view text, SourceLanguage language, Obser
 }
 
 void Reviewer::python(std::string_view text, const UnitSpec& spec) {
+    // LIMITATION: the lexical prefilter decides from names and string
+    // contents; code that reaches a dangerous call without spelling any of
+    // the names it looks for is not parsed (the text checks still run).
+    if (spec.decode_depth == 0 && !spec.setup_py && !python_needs_review(text)) {
+        ObservationLog log;
+        text_checks(text, SourceLanguage::python, log, spec);
+        log.emit(unit_of(spec), context_);
+        return;
+    }
     auto module = PythonModule::parse(text, kParseTimeoutMicros);
     if (!module) {
         report_parse_failure(context_, spec, module.error());
@@ -217,6 +227,12 @@ void Reviewer::python(std::string_view text, const UnitSpec& spec) {
 }
 
 void Reviewer::javascript(std::string_view text, const UnitSpec& spec) {
+    if (spec.decode_depth == 0 && !javascript_needs_review(text)) {
+        ObservationLog log;
+        text_checks(text, SourceLanguage::javascript, log, spec);
+        log.emit(unit_of(spec), context_);
+        return;
+    }
     auto tree = SyntaxTree::parse(SourceLanguage::javascript, text, kParseTimeoutMicros);
     if (!tree) {
         report_parse_failure(context_, spec, tree.error());
