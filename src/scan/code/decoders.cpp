@@ -252,6 +252,11 @@ bool reads_as_code(std::string_view data) {
     return plain * 10 >= data.size() * 7;
 }
 
+bool looks_packed(std::string_view data) {
+    const size_t blanks = static_cast<size_t>(std::count(data.begin(), data.end(), ' '));
+    return blanks * 50 < data.size() && shannon_entropy(data) > 5.0;
+}
+
 double shannon_entropy(std::string_view data) {
     if (data.empty())
         return 0;

@@ -40,6 +40,10 @@ bool looks_like_text(std::string_view data);
 // is not where unwrapping stops.
 bool reads_as_code(std::string_view data);
 
+// A long string that is packed data rather than prose or code: high
+// entropy and almost no blanks.
+bool looks_packed(std::string_view data);
+
 // Shannon entropy in bits per byte.
 double shannon_entropy(std::string_view data);
 

@@ -43,10 +43,19 @@ bool contains_segment(std::string_view haystack, std::string_view needle) {
     return false;
 }
 
+// Every credential, persistence and assistant pattern has a separator or a
+// dot in it, or is one of a few words; text without any is skipped cheaply.
+bool may_name_a_path(std::string_view text) {
+    return text.find_first_of("./_\\ ") != std::string_view::npos ||
+           text.find("authorized_keys") != std::string_view::npos;
+}
+
 std::optional<std::string> match_segments(std::string_view text,
                                           std::span<const Pattern> patterns) {
     if (text.size() > 4096)
         text = text.substr(0, 4096);
+    if (!may_name_a_path(text))
+        return std::nullopt;
     const auto lowered = normalized(text);
     for (const auto& pattern : patterns) {
         if (contains_segment(lowered, pattern.needle))
@@ -280,6 +289,8 @@ std::optional<std::string> assistant_config(std::string_view text) {
 std::optional<std::string> exfil_endpoint(std::string_view text) {
     if (text.size() > 8192)
         text = text.substr(0, 8192);
+    if (text.find("://") == std::string_view::npos)
+        return std::nullopt;
     const auto lowered = normalized(text);
     size_t from = 0;
     while (true) {
@@ -308,6 +319,8 @@ std::optional<std::string> exfil_endpoint(std::string_view text) {
 std::optional<std::string> assistant_bypass(std::string_view text) {
     if (text.size() > 8192)
         text = text.substr(0, 8192);
+    if (text.find("--") == std::string_view::npos)
+        return std::nullopt;
     const auto lowered = normalized(text);
     if (lowered.find("--dangerously-skip-permissions") != std::string::npos)
         return "claude --dangerously-skip-permissions";
@@ -328,6 +341,8 @@ std::optional<std::string> assistant_bypass(std::string_view text) {
 std::optional<std::string> lolbin_download(std::string_view text) {
     if (text.size() > 8192)
         text = text.substr(0, 8192);
+    if (text.size() < 8 || text.find_first_of("/-") == std::string_view::npos)
+        return std::nullopt;
     const auto lowered = normalized(text);
     const auto has = [&](std::string_view needle) {
         return lowered.find(needle) != std::string::npos;

@@ -750,7 +750,6 @@ void JavaScriptRules::visit_call(TSNode call, const Frame& frame, bool construct
             if (is_network(name))
                 observation.own.add(Signal::network);
             observation.corroborators = {Signal::network, Signal::exfil};
-            observation.file_wide = true;
             record(frame, Signal::env_dump, call, name);
             log_.observe(std::move(observation));
         }
@@ -810,7 +809,7 @@ void JavaScriptRules::visit_text(TSNode node, const Frame& frame) {
         auto observation = make(rule, node, frame, std::move(message));
         observation.own = {own};
         observation.corroborators = corroborators;
-        observation.file_wide = true;
+        observation.passive = true;
         log_.observe(std::move(observation));
     };
     if (auto what = credential_store(content)) {

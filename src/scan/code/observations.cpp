@@ -213,7 +213,7 @@ void ObservationLog::emit(const Unit& unit, ScanContext& context) const {
         Severity severity = observation.single;
         if (!observation.fixed && combined.count() >= 2) {
             severity = Severity::high;
-            if (combined.count() >= 3 || runs_automatically(trigger))
+            if (combined.count() >= 3 || (runs_automatically(trigger) && !observation.passive))
                 severity = Severity::critical;
         }
         severity = lowered(severity, unit.role);

@@ -107,6 +107,10 @@ struct Observation {
     SignalSet corroborators;
     bool file_wide = false;
     bool same_line = false;
+    // A mention (a path or URL in a string) rather than an action: the
+    // moment the string is defined does not make it run, so only more
+    // signals, not the trigger, make it critical.
+    bool passive = false;
     ScopeId scope = kModuleScope;
     std::optional<Trigger> trigger;  // overrides the unit's trigger
     uint32_t line = 0;

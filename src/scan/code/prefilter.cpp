@@ -18,19 +18,11 @@ namespace {
 // them.
 const std::unordered_set<std::string_view>& trigger_names() {
     static const std::unordered_set<std::string_view> names = {
-        // dynamic execution and indirection
-        "exec",
-        "eval",
+        // indirection and code objects
         "execfile",
         "marshal",
         "CodeType",
-        "FunctionType",
         "__import__",
-        "import_module",
-        "builtins",
-        "__builtins__",
-        "__builtin__",
-        "globals",
         // processes
         "system",
         "popen",
@@ -58,7 +50,8 @@ const std::unordered_set<std::string_view>& trigger_names() {
         "startfile",
         "subprocess",
         "pty",
-        "commands",
+        "getoutput",
+        "getstatusoutput",
         "create_subprocess_shell",
         "create_subprocess_exec",
         "chmod",
@@ -91,29 +84,7 @@ const std::unordered_set<std::string_view>& trigger_names() {
         "gethostbyname_ex",
         "getaddrinfo",
         "resolver",
-        // decoding
-        "b64decode",
-        "b32decode",
-        "b16decode",
-        "b85decode",
-        "a85decode",
-        "urlsafe_b64decode",
-        "standard_b64decode",
-        "decodebytes",
-        "decodestring",
-        "a2b_base64",
-        "a2b_hex",
-        "unhexlify",
-        "fromhex",
-        "codecs",
-        "decompress",
         // unsafe loading
-        "pickle",
-        "cPickle",
-        "_pickle",
-        "dill",
-        "cloudpickle",
-        "joblib",
         "Unpickler",
         "read_pickle",
         "shelve",
@@ -130,6 +101,20 @@ const std::unordered_set<std::string_view>& trigger_names() {
     return names;
 }
 
+// Builtins that matter only when called by their bare name: `model.eval()`
+// is a method, not the builtin.
+bool is_bare_builtin(std::string_view name) {
+    return name == "exec" || name == "eval" || name == "__import__";
+}
+
+// Names that appear as string contents in indirection
+// (getattr(os, "system"), globals()["__builtins__"]).
+bool is_indirect_name(std::string_view content) {
+    return content == "system" || content == "popen" || content == "exec" || content == "eval" ||
+           content == "__builtins__" || content == "__import__" || content == "builtins" ||
+           content == "subprocess" || content == "os" || content == "Popen";
+}
+
 struct Tokens {
     bool torch = false;
     bool yaml = false;
@@ -138,6 +123,10 @@ struct Tokens {
     bool pipeline = false;
     bool getattr = false;
     bool risky_module = false;  // a module getattr could pull a dangerous name from
+    bool pickler = false;       // pickle, dill, cloudpickle, joblib
+    bool builtins = false;
+    bool indirect_use = false;  // exec, eval, __import__, getattr or open alongside builtins
+    bool concatenated_string = false;
 };
 
 bool identifier_start(unsigned char c) {
@@ -148,35 +137,55 @@ bool identifier_char(unsigned char c) {
 }
 
 bool string_needs_review(std::string_view content) {
+    if (is_indirect_name(content))
+        return true;
     if (content.size() < 4)
         return false;
     if (content.size() >= 64 && looks_encoded(content))
         return true;
-    if (content.size() >= 1024 && shannon_entropy(content) > 5.0)
+    if (content.size() >= 1024 && looks_packed(content))
         return true;
     return credential_store(content) || exfil_endpoint(content) || persistence_target(content) ||
            assistant_config(content) || assistant_bypass(content) || lolbin_download(content);
 }
 
-bool name_needs_review(std::string_view name, Tokens& tokens) {
-    if (trigger_names().contains(name))
+bool name_needs_review(std::string_view name, bool attribute, std::string_view previous,
+                       Tokens& tokens) {
+    if (is_bare_builtin(name)) {
+        if (!attribute)
+            return true;
+        tokens.indirect_use = true;
+    } else if (name == "system" && previous == "platform") {
+        // platform.system() names the operating system.
+    } else if (trigger_names().contains(name)) {
         return true;
+    }
     if (name == "torch")
         tokens.torch = true;
     else if (name == "yaml")
         tokens.yaml = true;
-    else if (name == "load" || name == "load_all")
+    else if (name == "load" || name == "load_all" || name == "loads")
         tokens.load = true;
     else if (name == "transformers")
         tokens.transformers = true;
     else if (name == "pipeline")
         tokens.pipeline = true;
     else if (name == "getattr")
-        tokens.getattr = true;
+        tokens.getattr = tokens.indirect_use = true;
+    else if (name == "open")
+        tokens.indirect_use = true;
     else if (name == "os" || name == "sys" || name == "importlib")
         tokens.risky_module = true;
-    return (tokens.load && (tokens.torch || tokens.yaml)) ||
-           (tokens.transformers && tokens.pipeline) || (tokens.getattr && tokens.risky_module);
+    else if (name == "pickle" || name == "cPickle" || name == "_pickle" || name == "dill" ||
+             name == "cloudpickle" || name == "joblib")
+        tokens.pickler = true;
+    else if (name == "builtins" || name == "__builtins__" || name == "__builtin__")
+        tokens.builtins = true;
+    else if (name == "chr")
+        tokens.concatenated_string = true;
+    return (tokens.load && (tokens.torch || tokens.yaml || tokens.pickler)) ||
+           (tokens.transformers && tokens.pipeline) || (tokens.builtins && tokens.indirect_use) ||
+           (tokens.getattr && tokens.risky_module && tokens.concatenated_string);
 }
 
 // The end of a string literal whose opening quote run starts at `open`.
@@ -210,7 +219,16 @@ size_t string_end(std::string_view source, size_t open, size_t& body_start, size
 
 bool python_needs_review(std::string_view source) {
     Tokens tokens;
+    // Names built from pieces ("sys" + "tem", s[::-1]) only matter to the
+    // getattr rule; a cheap look for the spellings is enough.
+    tokens.concatenated_string = source.find("[::-1]") != std::string_view::npos ||
+                                 source.find("\" + \"") != std::string_view::npos ||
+                                 source.find("' + '") != std::string_view::npos ||
+                                 source.find("\"+\"") != std::string_view::npos ||
+                                 source.find("'+'") != std::string_view::npos;
     bool statement_start = true;
+    bool after_dot = false;
+    std::string_view previous_name;
     int depth = 0;
     size_t i = 0;
     while (i < source.size()) {
@@ -240,9 +258,11 @@ bool python_needs_review(std::string_view source) {
                                 (source[end] == '"' || source[end] == '\'') &&
                                 word.find_first_not_of("rRbBuUfF") == std::string_view::npos;
             if (!prefix) {
-                if (name_needs_review(word, tokens))
+                if (name_needs_review(word, after_dot, previous_name, tokens))
                     return true;
                 statement_start = false;
+                after_dot = false;
+                previous_name = word;
                 i = end;
                 continue;
             }
@@ -278,6 +298,9 @@ bool python_needs_review(std::string_view source) {
             i = after;
             continue;
         }
+        after_dot = c == '.';
+        if (c != '.')
+            previous_name = {};
         if (c == '(' || c == '[' || c == '{')
             ++depth;
         else if ((c == ')' || c == ']' || c == '}') && depth > 0)

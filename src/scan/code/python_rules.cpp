@@ -54,7 +54,9 @@ bool is_exec(std::string_view name) {
 }
 
 bool is_code_object(std::string_view name) {
-    return one_of(name, {"marshal.loads", "marshal.load", "types.CodeType", "types.FunctionType"});
+    // types.FunctionType over an existing code object is ordinary
+    // metaprogramming; building the code object is the step that matters.
+    return one_of(name, {"marshal.loads", "marshal.load", "types.CodeType"});
 }
 
 bool is_process(std::string_view name) {
@@ -99,11 +101,70 @@ constexpr std::string_view kNetworkModules[] = {
 };
 
 bool is_network(std::string_view name) {
+    bool module = false;
     for (const auto prefix : kNetworkModules) {
-        if (name.starts_with(prefix))
-            return true;
+        if (name.starts_with(prefix)) {
+            module = true;
+            break;
+        }
     }
-    return false;
+    if (!module)
+        return false;
+    // Helpers of these modules (requests.utils.*, socket.inet_aton,
+    // urllib3.util.make_headers) do not talk to anyone; the calls that
+    // connect, fetch or send do.
+    return one_of(last_part(name), {"get",
+                                    "post",
+                                    "put",
+                                    "patch",
+                                    "delete",
+                                    "head",
+                                    "options",
+                                    "request",
+                                    "urlopen",
+                                    "urlretrieve",
+                                    "Request",
+                                    "open",
+                                    "send",
+                                    "sendall",
+                                    "sendto",
+                                    "connect",
+                                    "connect_ex",
+                                    "create_connection",
+                                    "socket",
+                                    "Session",
+                                    "session",
+                                    "Client",
+                                    "AsyncClient",
+                                    "PoolManager",
+                                    "ProxyManager",
+                                    "HTTPConnection",
+                                    "HTTPSConnection",
+                                    "HTTPConnectionPool",
+                                    "HTTPSConnectionPool",
+                                    "connection_from_url",
+                                    "SMTP",
+                                    "SMTP_SSL",
+                                    "sendmail",
+                                    "FTP",
+                                    "FTP_TLS",
+                                    "storbinary",
+                                    "retrbinary",
+                                    "Telnet",
+                                    "SSHClient",
+                                    "exec_command",
+                                    "Curl",
+                                    "perform",
+                                    "download",
+                                    "fetch",
+                                    "WebSocket",
+                                    "WebSocketApp",
+                                    "stream",
+                                    "AsyncHTTPClient",
+                                    "HTTPClient",
+                                    "build_opener",
+                                    "recv",
+                                    "read"});
 }
 
 // Calls whose result is content fetched from a URL.
@@ -466,6 +527,8 @@ uint32_t PythonRules::origins(TSNode node, ScopeId scope, int depth) const {
         found |= origins(field(node, "arguments"), scope, depth + 1);
         return found;
     }
+    if (type == "keyword_argument" && text(field(node, "name")) == "env")
+        return 0;
     if (type == "string" || type == "comment" || type == "integer" || type == "float")
         return type == "string" && ts_node_named_child_count(node) > 2
                    ? [&] {
@@ -634,8 +697,6 @@ void PythonRules::check_exec(TSNode call, const std::string& name, const Frame& 
         observation.own.add(Signal::decode);
     if (from & kDownloaded)
         observation.own.add(Signal::download);
-    if (from & (kEnvironment | kEnvAll))
-        observation.own.add(Signal::environment);
     observation.corroborators = {Signal::download, Signal::decode, Signal::obfuscation};
     observation.evidence.push_back(fmt::format("argument `{}`", shorten(text(argument))));
     record(frame.scope, Signal::exec_data, call, name);
@@ -737,7 +798,6 @@ void PythonRules::check_flows(TSNode call, const std::string& name, const Frame&
         if (sink)
             observation.own.add(Signal::network);
         observation.corroborators = {Signal::network, Signal::exfil};
-        observation.file_wide = true;
         record(frame.scope, Signal::env_dump, call, name);
         log_.observe(std::move(observation));
     }
@@ -746,7 +806,6 @@ void PythonRules::check_flows(TSNode call, const std::string& name, const Frame&
                                 fmt::format("Credential file contents are sent with {}.", name));
         observation.own = {Signal::credential, Signal::network};
         observation.corroborators = {Signal::exfil};
-        observation.file_wide = true;
         log_.observe(std::move(observation));
     }
 }
@@ -1002,7 +1061,7 @@ void PythonRules::check_string_indicators(const LiteralValue& value, TSNode at,
                                 fmt::format("Refers to {} ({}).", *what, shorten(text_value)));
         observation.own = {Signal::credential};
         observation.corroborators = {Signal::network, Signal::exfil};
-        observation.file_wide = true;
+        observation.passive = true;
         record(frame.scope, Signal::credential, at, *what);
         log_.observe(std::move(observation));
     }
@@ -1011,7 +1070,7 @@ void PythonRules::check_string_indicators(const LiteralValue& value, TSNode at,
                                 fmt::format("Names a {} ({}).", *what, shorten(text_value)));
         observation.own = {Signal::exfil};
         observation.corroborators = {Signal::credential, Signal::env_dump, Signal::network};
-        observation.file_wide = true;
+        observation.passive = true;
         record(frame.scope, Signal::exfil, at, *what);
         log_.observe(std::move(observation));
     }
@@ -1069,15 +1128,13 @@ void PythonRules::check_opaque(const LiteralValue& value, TSNode at, const Frame
             return;
         }
     }
-    if (value.text.size() >= 1024 && shannon_entropy(value.text) > 5.0) {
+    if (value.text.size() >= 1024 && looks_packed(value.text)) {
         auto observation =
             make(rules::kOpaqueBlob, Severity::low, at, frame,
                  fmt::format("A {}-byte high-entropy string literal that does not decode to "
                              "text.",
                              value.text.size()));
-        observation.own = {Signal::obfuscation};
-        observation.corroborators = {Signal::exec_data, Signal::decode};
-        observation.file_wide = true;
+        observation.fixed = true;
         log_.observe(std::move(observation));
     }
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "core/rule_ids.hpp"
@@ -86,7 +87,10 @@ void Reviewer::text_checks(std::string_view text, SourceLanguage language, Obser
                                  Signal::env_dump,  Signal::exfil,    Signal::persistence,
                                  Signal::process,   Signal::network,  Signal::decode};
 
-    bool invisible_reported = false;
+    // Every invisible character is a three-byte sequence led by 0xE1..0xEF.
+    bool invisible_reported = std::none_of(text.begin(), text.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0xE1 && static_cast<unsigned char>(c) <= 0xEF;
+    });
     bool long_line_reported = false;
     std::set<std::string> soup;
     uint32_t first_soup_line = 0;
@@ -160,9 +164,11 @@ void Reviewer::text_checks(std::string_view text, SourceLanguage language, Obser
             long_line_reported = true;
         }
 
-        // _0x1a2b3c and O0O0O0 identifiers, as obfuscators emit them.
+        // _0x1a2b3c and O0O0O0 identifiers, as obfuscators emit them. Only
+        // words starting with '_', 'O', 'I' or 'l' can qualify.
         if (soup.size() < kSoupThreshold) {
-            for (size_t i = 0; i + 4 < content.size(); ++i) {
+            for (size_t i = content.find_first_of("_OIl"); i != std::string_view::npos;
+                 i = content.find_first_of("_OIl", i + 1)) {
                 if (i > 0 && is_identifier_char(content[i - 1]))
                     continue;
                 size_t j = i;
@@ -173,15 +179,16 @@ void Reviewer::text_checks(std::string_view text, SourceLanguage language, Obser
                 const bool o_style = word.size() >= 6 &&
                                      word.find_first_not_of("O0") == std::string_view::npos &&
                                      word.front() == 'O';
-                const bool l_style = word.size() >= 7 &&
-                                     word.find_first_not_of("Il1") == std::string_view::npos &&
-                                     word.front() != '1';
+                const bool l_style =
+                    word.size() >= 7 && word.find_first_not_of("Il1") == std::string_view::npos;
                 if (hex_style || o_style || l_style) {
                     if (soup.empty())
                         first_soup_line = line;
                     soup.emplace(word);
                 }
                 i = j;
+                if (i >= content.size())
+                    break;
             }
         }
 

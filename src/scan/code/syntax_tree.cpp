@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unordered_map>
+
 extern "C" {
 const TSLanguage* tree_sitter_python();
 const TSLanguage* tree_sitter_javascript();
@@ -44,6 +46,29 @@ TSParser* parser_for(SourceLanguage language) {
 }
 
 }  // namespace
+
+TSFieldId field_id(const TSLanguage* language, std::string_view name) {
+    struct Key {
+        const TSLanguage* language;
+        const char* name;
+        bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+        size_t operator()(const Key& key) const {
+            return std::hash<const void*>()(key.language) ^
+                   (std::hash<const void*>()(key.name) << 1);
+        }
+    };
+    // Keyed by the literal's address: callers pass string literals.
+    thread_local std::unordered_map<Key, TSFieldId, KeyHash> cache;
+    const Key key{language, name.data()};
+    if (const auto it = cache.find(key); it != cache.end())
+        return it->second;
+    const TSFieldId id =
+        ts_language_field_id_for_name(language, name.data(), static_cast<uint32_t>(name.size()));
+    cache.emplace(key, id);
+    return id;
+}
 
 std::string_view to_string(SourceLanguage language) {
     switch (language) {

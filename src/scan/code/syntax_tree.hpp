@@ -53,8 +53,14 @@ inline std::string_view node_type(TSNode node) {
 inline bool is_type(TSNode node, std::string_view type) {
     return !ts_node_is_null(node) && node_type(node) == type;
 }
+// The child under a field name. Field ids are looked up once per grammar
+// and name: tree-sitter's own lookup compares the name against every field
+// of the grammar on each call.
+TSFieldId field_id(const TSLanguage* language, std::string_view name);
 inline TSNode field(TSNode node, std::string_view name) {
-    return ts_node_child_by_field_name(node, name.data(), static_cast<uint32_t>(name.size()));
+    if (ts_node_is_null(node))
+        return node;
+    return ts_node_child_by_field_id(node, field_id(ts_tree_language(node.tree), name));
 }
 // One-based line and column of a node's start, as findings report them.
 inline uint32_t line_of(TSNode node) {
