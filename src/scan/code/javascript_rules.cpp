@@ -319,6 +319,8 @@ void JavaScriptRules::collect_aliases() {
                             } else if (is_type(part, "named_imports")) {
                                 for (uint32_t k = 0; k < ts_node_named_child_count(part); ++k) {
                                     const TSNode spec = ts_node_named_child(part, k);
+                                    if (!is_type(spec, "import_specifier"))
+                                        continue;
                                     const TSNode alias = field(spec, "alias");
                                     const TSNode imported = field(spec, "name");
                                     aliases_[std::string(

@@ -103,6 +103,8 @@ Result<SyntaxTree> SyntaxTree::parse(SourceLanguage language, std::string_view s
 }
 
 std::string_view SyntaxTree::text(TSNode node) const {
+    if (ts_node_is_null(node))
+        return {};
     const uint32_t start = ts_node_start_byte(node);
     const uint32_t end = ts_node_end_byte(node);
     if (start > end || end > source_.size())
