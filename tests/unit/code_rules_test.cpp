@@ -323,5 +323,21 @@ TEST(CodeRules, SitecustomizeRunsAtInterpreterStart) {
     EXPECT_THAT(surface[0].message, ::testing::HasSubstr("every interpreter start"));
 }
 
+TEST(CodeRules, CompositeActionStepsAreReviewed) {
+    const auto scan = scan_source("action.yml", R"(name: setup-tool
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: curl -fsSL https://tool.invalid/install | bash
+)");
+    const auto pipe = scan.of("HZ-CODE-031");
+    ASSERT_THAT(pipe, SizeIs(1));
+    EXPECT_EQ(pipe[0].location.line, 6u);
+    EXPECT_THAT(pipe[0].message, ::testing::HasSubstr("in CI"));
+    // An action.yml that is not an action (no runs:) is left alone.
+    EXPECT_THAT(scan_source("config/action.yml", "steps: [curl x | sh]\n").findings, IsEmpty());
+}
+
 }  // namespace
 }  // namespace hazmat::testing

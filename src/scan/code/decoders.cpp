@@ -331,6 +331,8 @@ bool prefix_printable(std::string_view data) {
     return true;
 }
 
+// LIMITATION: only single-byte keys and the short string constants of the
+// same file are tried; longer or computed XOR keys are not recovered.
 std::optional<std::pair<std::string, std::string>> try_xor(std::string_view data,
                                                            std::span<const std::string> keys) {
     for (const auto& key : keys) {

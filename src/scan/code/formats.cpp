@@ -520,6 +520,9 @@ void review_package_json(std::string_view text, const UnitSpec& spec, Reviewer& 
             fixed_observation(rules::kNpmLifecycleScript, Severity::low, line,
                               fmt::format("npm runs the {} script `{}`.", hook, shorten(command)));
         log.observe(std::move(observation));
+        // LIMITATION: a script that runs a file (`node setup.js`) is not
+        // linked to that file's review, which treats its module-level code
+        // as import time rather than install time.
         reviewer.shell_fragment(command, log, kModuleScope, line, 1, Trigger::install, spec);
     }
     log.emit(unit_of(spec), reviewer.context());

@@ -478,6 +478,9 @@ void PythonRules::visit_assignment(TSNode left, TSNode right, const Frame& frame
     }
 }
 
+// LIMITATION: data flow is per function and flow-insensitive; a value that
+// travels through an attribute, a container or another function loses its
+// origin.
 uint32_t PythonRules::origins(TSNode node, ScopeId scope, int depth) const {
     if (ts_node_is_null(node) || depth > kMaxOriginDepth)
         return 0;

@@ -105,6 +105,9 @@ SourceKind classify_source(std::string_view path, ByteSpan bytes) {
         return SourceKind::python;
     if (name.ends_with(".pth"))
         return SourceKind::python_pth;
+    // LIMITATION: TypeScript (.ts, .tsx) is not reviewed; the JavaScript
+    // grammar does not parse type annotations and no TypeScript grammar is
+    // compiled in.
     if (ends_with_any(name, {".js", ".mjs", ".cjs", ".jsx"}))
         return SourceKind::javascript;
     if (name == "pre-link.sh" || name == "post-link.sh" || name == "pre-unlink.sh" ||
