@@ -26,6 +26,7 @@ struct ScanOptions {
     std::string fail_on = "high";
     unsigned jobs = 0;
     std::vector<std::string> allow_callables;
+    std::string yara_rules;
     ScanLimits limits;
     double timeout_seconds = 300;
     bool no_history = false;
@@ -72,9 +73,12 @@ int run_scan(const ScanOptions& options, const GlobalOptions& global) {
         print_error(data.error().message);
         return kExitUsage;
     }
-    AnalyzerOptions analyzer_options{*data, {}};
+    AnalyzerOptions analyzer_options{*data, {}, {}, {}};
     for (const auto& file : options.allow_callables)
         analyzer_options.allow_callables.push_back(file);
+    analyzer_options.scan_roots = options.targets;
+    if (!options.yara_rules.empty())
+        analyzer_options.yara_rules = options.yara_rules;
     auto dispatcher = build_dispatcher(analyzer_options);
     if (!dispatcher) {
         print_error(dispatcher.error().message);
@@ -193,6 +197,10 @@ void add_scan_command(CLI::App& app, const GlobalOptions& global, int& exit_code
                      "Your own TOML allow-list of pickle callables to treat as safe, in addition "
                      "to the shipped one (see docs/pickle-policy.md); repeatable")
         ->check(CLI::ExistingFile);
+    scan->add_option("--yara-rules", options->yara_rules,
+                     "Directory of your own YARA rules (*.yar, *.yara) to run next to the "
+                     "bundled ones; matches are reported as HZ-CODE-101")
+        ->check(CLI::ExistingDirectory);
     scan->add_option("--timeout", options->timeout_seconds,
                      "Seconds allowed per file on disk before it is reported as not verified")
         ->check(CLI::PositiveNumber)

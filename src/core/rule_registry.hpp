@@ -50,5 +50,7 @@ std::span<const RuleInfo> pickle_rules();  // HZ-PKL-*: pickle payloads
 // compiled into the binary (rules/secrets/*.toml), so it is not constant-initialized.
 std::span<const RuleInfo> secret_rules();
 std::span<const RuleInfo> run_rules();     // HZ-RUN-*: what a sandboxed program tried
+std::span<const RuleInfo> code_rules();    // HZ-CODE-*: source code, install hooks, containers
+std::span<const RuleInfo> ci_rules();      // HZ-CI-*: CI workflows
 
 }  // namespace hazmat

@@ -2,6 +2,7 @@
 
 #include "core/archive/archive_analyzers.hpp"
 #include "scan/models/distcp.hpp"
+#include "scan/models/torchscript_code.hpp"
 #include "scan/models/gguf.hpp"
 #include "scan/models/huggingface.hpp"
 #include "scan/models/keras_archive.hpp"
@@ -14,8 +15,9 @@
 #include "scan/models/torch_legacy.hpp"
 #include "scan/pickle/callable_policy.hpp"
 #include "scan/pickle/pickle_analyzer.hpp"
-#include "scan/models/torchscript_code.hpp"
 #include "scan/secrets/secrets_analyzer.hpp"
+#include "scan/code/code_analyzer.hpp"
+#include "scan/yara/yara_analyzer.hpp"
 
 namespace hazmat {
 
@@ -65,6 +67,22 @@ Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& opti
     if (!policy)
         return policy.error();
     analyzers.push_back(std::make_unique<PickleAnalyzer>(std::move(policy).value()));
+
+    for (auto& analyzer : code::code_analyzers(options.scan_roots))
+        analyzers.push_back(std::move(analyzer));
+
+    auto bundled = yara::YaraRules::compile_directory(options.data.rules() / "yara");
+    if (!bundled)
+        return Error{"bundled YARA rules: " + bundled.error().message};
+    std::shared_ptr<const yara::YaraRules> user;
+    if (options.yara_rules) {
+        auto compiled = yara::YaraRules::compile_directory(*options.yara_rules);
+        if (!compiled)
+            return Error{"--yara-rules: " + compiled.error().message};
+        user = std::move(compiled).value();
+    }
+    analyzers.push_back(
+        std::make_unique<yara::YaraAnalyzer>(std::move(bundled).value(), std::move(user)));
 
     auto secrets = load_secrets(options);
     if (!secrets)

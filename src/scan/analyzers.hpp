@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "core/data_dir.hpp"
@@ -15,6 +17,12 @@ struct AnalyzerOptions {
     // The user's own allow-list extensions for the pickle policy (never read
     // from the scanned target).
     std::vector<std::filesystem::path> allow_callables;
+    // The scan targets as given, so analyzers can judge paths relative to
+    // the project root (tests/, docs/, examples/).
+    std::vector<std::string> scan_roots;
+    // The user's own YARA rules directory (--yara-rules), added to the
+    // bundled rules under <data>/rules/yara.
+    std::optional<std::filesystem::path> yara_rules;
 };
 
 // Builds the dispatcher with every analyzer hazmat has, loading their data
