@@ -24,7 +24,7 @@ RuleRegistry::RuleRegistry(std::vector<RuleInfo> rules) : rules_(std::move(rules
 const RuleRegistry& RuleRegistry::builtin() {
     static const RuleRegistry registry = [] {
         std::vector<RuleInfo> rules;
-        for (const auto table : {scan_rules(), model_rules(), pickle_rules()}) {
+        for (const auto table : {scan_rules(), model_rules(), pickle_rules(), dependency_rules()}) {
             rules.insert(rules.end(), table.begin(), table.end());
         }
         return RuleRegistry(std::move(rules));

@@ -43,8 +43,9 @@ class RuleRegistry {
 };
 
 // Per-area tables; each is defined next to the analyzer that emits the rules.
-std::span<const RuleInfo> scan_rules();    // HZ-SCAN-*: could not verify
-std::span<const RuleInfo> model_rules();   // HZ-MDL-*: model containers and archives
-std::span<const RuleInfo> pickle_rules();  // HZ-PKL-*: pickle payloads
+std::span<const RuleInfo> scan_rules();        // HZ-SCAN-*: could not verify
+std::span<const RuleInfo> model_rules();       // HZ-MDL-*: model containers and archives
+std::span<const RuleInfo> pickle_rules();      // HZ-PKL-*: pickle payloads
+std::span<const RuleInfo> dependency_rules();  // HZ-DEP-*: dependencies
 
 }  // namespace hazmat

@@ -20,8 +20,8 @@ int main(int argc, char** argv) {
     if (summary->invalid > 0) {
         // The shipped snapshot must be clean; a broken line would silently
         // drop advisories from every installation.
-        fmt::print(stderr, "hazmat-dbgen: {} records in {} are not OSV records\n",
-                   summary->invalid, argv[2]);
+        fmt::print(stderr, "hazmat-dbgen: {} records in {} are not OSV records\n", summary->invalid,
+                   argv[2]);
         return 1;
     }
     return 0;

@@ -309,9 +309,8 @@ OsvMatch match_exact(const OsvAffected& affected, std::string_view text) {
     OsvMatch match;
     // The explicit list is compared as written first: it holds the
     // registry's own spellings, including ones no version scheme parses.
-    const bool listed =
-        std::find(affected.versions.begin(), affected.versions.end(), text) !=
-        affected.versions.end();
+    const bool listed = std::find(affected.versions.begin(), affected.versions.end(), text) !=
+                        affected.versions.end();
     const auto version = parse_as(static_cast<const V*>(nullptr), text);
     if (!version) {
         match.affected = listed;
@@ -322,9 +321,8 @@ OsvMatch match_exact(const OsvAffected& affected, std::string_view text) {
     }
     const auto compiled = compile<V>(affected);
     match.incomplete = compiled.incomplete;
-    const bool in_list = listed || !listed_matches<V>(affected, [&](const V& v) {
-                                       return v == *version;
-                                   }).empty();
+    const bool in_list =
+        listed || !listed_matches<V>(affected, [&](const V& v) { return v == *version; }).empty();
     match.affected = in_list || contains(compiled.affected, *version);
     if (!match.affected)
         return match;
@@ -336,15 +334,44 @@ OsvMatch match_exact(const OsvAffected& affected, std::string_view text) {
     return match;
 }
 
+// Whether the top of the admitted set lies inside an affected interval:
+// the installer's preferred (newest) choice is then vulnerable.
+template <typename V>
+bool newest_affected(const VersionSet<V>& admitted, const VersionSet<V>& affected) {
+    if (admitted.empty())
+        return false;
+    const auto higher_upper = [](const Interval<V>& a, const Interval<V>& b) {
+        if (!a.upper || !b.upper)
+            return !a.upper && b.upper;
+        const auto order = a.upper->version <=> b.upper->version;
+        return order > 0 || (order == 0 && a.upper->inclusive && !b.upper->inclusive);
+    };
+    const auto top =
+        *std::max_element(admitted.begin(), admitted.end(),
+                          [&](const auto& a, const auto& b) { return higher_upper(b, a); });
+    for (const auto& interval : affected) {
+        if (intersect(top, interval).empty())
+            continue;
+        if (!interval.upper)
+            return true;
+        if (!top.upper)
+            continue;
+        const auto order = interval.upper->version <=> top.upper->version;
+        if (order > 0 || (order == 0 && (interval.upper->inclusive || !top.upper->inclusive)))
+            return true;
+    }
+    return false;
+}
+
 template <typename V, typename Admits>
-OsvMatch match_admitted(const OsvAffected& affected, const VersionSet<V>& admitted,
-                        Admits admits) {
+OsvMatch match_admitted(const OsvAffected& affected, const VersionSet<V>& admitted, Admits admits) {
     OsvMatch match;
     const auto compiled = compile<V>(affected);
     match.incomplete = compiled.incomplete;
     const auto hit = intersect(admitted, compiled.affected);
     if (!hit.empty()) {
         match.affected = true;
+        match.newest_admitted_affected = newest_affected(admitted, compiled.affected);
         match.affected_versions = describe(hit);
         add_fixes_above(compiled, hit, match);
         return match;
@@ -468,9 +495,8 @@ std::optional<double> cvss3_base_score(std::string_view vector) {
     size_t start = vector.find('/');
     while (start != std::string_view::npos) {
         const size_t end = vector.find('/', start + 1);
-        const auto part = vector.substr(start + 1, end == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : end - start - 1);
+        const auto part = vector.substr(
+            start + 1, end == std::string_view::npos ? std::string_view::npos : end - start - 1);
         if (const auto colon = part.find(':'); colon != std::string_view::npos)
             metrics[std::string(part.substr(0, colon))] = std::string(part.substr(colon + 1));
         start = end;

@@ -74,6 +74,9 @@ struct OsvMatch {
     std::string affected_versions;
     // Versions in which the advisory says it was fixed, lowest first.
     std::vector<std::string> fixed_in;
+    // Even the newest version the requirement admits is affected, so no
+    // choice the installer makes avoids the advisory.
+    bool newest_admitted_affected = false;
     // Some range bound could not be read in the ecosystem's version syntax,
     // so the answer rests on the remaining ranges and the explicit list.
     bool incomplete = false;

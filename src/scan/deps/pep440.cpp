@@ -43,8 +43,7 @@ std::pair<Tier, uint64_t> dev_key(const Version& v) {
     return v.dev ? std::pair{Tier::value, *v.dev} : std::pair{Tier::above, uint64_t{0}};
 }
 
-std::strong_ordering compare_local_part(const Version::LocalPart& a,
-                                        const Version::LocalPart& b) {
+std::strong_ordering compare_local_part(const Version::LocalPart& a, const Version::LocalPart& b) {
     const bool a_number = std::holds_alternative<uint64_t>(a);
     const bool b_number = std::holds_alternative<uint64_t>(b);
     if (a_number && b_number)
@@ -163,7 +162,7 @@ class VersionReader {
         eat_separator();
         // Longer spellings first: "alpha" before "a", "preview" before "pre".
         static constexpr std::pair<std::string_view, char> kLabels[] = {
-            {"alpha", 'a'}, {"a", 'a'},   {"beta", 'b'}, {"b", 'b'},
+            {"alpha", 'a'},   {"a", 'a'},   {"beta", 'b'}, {"b", 'b'},
             {"preview", 'c'}, {"pre", 'c'}, {"rc", 'c'},   {"c", 'c'},
         };
         for (const auto& [label, kind] : kLabels) {
@@ -273,9 +272,10 @@ std::vector<std::string> prefix_tokens(const Version& version, size_t release_le
     for (size_t i = 0; i < std::max(release_length, version.release.size()); ++i)
         tokens.push_back(std::to_string(i < version.release.size() ? version.release[i] : 0));
     if (version.pre)
-        tokens.push_back(fmt::format("{}{}", version.pre->kind == 'c' ? "rc"
-                                             : version.pre->kind == 'a' ? "a"
-                                                                        : "b",
+        tokens.push_back(fmt::format("{}{}",
+                                     version.pre->kind == 'c'   ? "rc"
+                                     : version.pre->kind == 'a' ? "a"
+                                                                : "b",
                                      version.pre->number));
     if (version.post)
         tokens.push_back(fmt::format("post{}", *version.post));
@@ -320,7 +320,8 @@ std::string Version::to_string() const {
     for (size_t i = 0; i < release.size(); ++i)
         text += fmt::format("{}{}", i == 0 ? "" : ".", release[i]);
     if (pre)
-        text += fmt::format("{}{}", pre->kind == 'c' ? "rc" : std::string(1, pre->kind), pre->number);
+        text +=
+            fmt::format("{}{}", pre->kind == 'c' ? "rc" : std::string(1, pre->kind), pre->number);
     if (post)
         text += fmt::format(".post{}", *post);
     if (dev)
@@ -359,8 +360,8 @@ Result<Version> parse_version(std::string_view text) {
         return Error{"empty version"};
     auto parsed = VersionReader(lower(trimmed)).read();
     if (!parsed)
-        return Error{fmt::format("'{}' is not a PEP 440 version: {}", trimmed,
-                                 parsed.error().message)};
+        return Error{
+            fmt::format("'{}' is not a PEP 440 version: {}", trimmed, parsed.error().message)};
     return parsed;
 }
 
@@ -407,7 +408,8 @@ bool Specifier::contains(const Version& candidate, bool prereleases) const {
             return candidate.public_version() >= version && prefix_matches(candidate, prefix);
         }
         case Operator::equal:
-            return wildcard ? prefix_matches(candidate, version) : equal_matches(candidate, version);
+            return wildcard ? prefix_matches(candidate, version)
+                            : equal_matches(candidate, version);
         case Operator::not_equal:
             return wildcard ? !prefix_matches(candidate, version)
                             : !equal_matches(candidate, version);
@@ -451,19 +453,20 @@ VersionSet<Version> Specifier::admitted() const {
                           B{family_ceiling(version.epoch, version.release), false}}};
             if (version.has_local())
                 return {I::exactly(version)};
-            return {I{B{version, true}, B{with_beyond(version, Version::Beyond::local_variants),
-                                          true}}};
+            return {I{B{version, true},
+                      B{with_beyond(version, Version::Beyond::local_variants), true}}};
         case Operator::not_equal:
             if (wildcard)
                 return {I{std::nullopt, B{family_floor(version.epoch, version.release), false}},
                         at_or_above(family_ceiling(version.epoch, version.release))};
             if (version.has_local())
                 return {I{std::nullopt, B{version, false}}, I{B{version, false}, std::nullopt}};
-            return {I{std::nullopt, B{version, false}},
-                    I{B{with_beyond(version, Version::Beyond::local_variants), false},
-                      std::nullopt}};
+            return {
+                I{std::nullopt, B{version, false}},
+                I{B{with_beyond(version, Version::Beyond::local_variants), false}, std::nullopt}};
         case Operator::less_equal:
-            return {I{std::nullopt, B{with_beyond(version, Version::Beyond::local_variants), true}}};
+            return {
+                I{std::nullopt, B{with_beyond(version, Version::Beyond::local_variants), true}}};
         case Operator::greater_equal:
             return {at_or_above(version)};
         case Operator::less: {
@@ -477,8 +480,8 @@ VersionSet<Version> Specifier::admitted() const {
         }
         case Operator::greater: {
             const bool plain_release = !version.is_postrelease() && !version.is_prerelease();
-            const auto beyond = plain_release ? Version::Beyond::release_family
-                                              : Version::Beyond::local_variants;
+            const auto beyond =
+                plain_release ? Version::Beyond::release_family : Version::Beyond::local_variants;
             return {I{B{with_beyond(version, beyond), false}, std::nullopt}};
         }
         case Operator::arbitrary: {
@@ -543,9 +546,9 @@ namespace {
 
 Result<Specifier> parse_specifier(std::string_view text) {
     static constexpr std::pair<std::string_view, Operator> kOperators[] = {
-        {"===", Operator::arbitrary},   {"~=", Operator::compatible}, {"==", Operator::equal},
-        {"!=", Operator::not_equal},    {"<=", Operator::less_equal},
-        {">=", Operator::greater_equal}, {"<", Operator::less},       {">", Operator::greater},
+        {"===", Operator::arbitrary}, {"~=", Operator::compatible}, {"==", Operator::equal},
+        {"!=", Operator::not_equal},  {"<=", Operator::less_equal}, {">=", Operator::greater_equal},
+        {"<", Operator::less},        {">", Operator::greater},
     };
     Specifier specifier;
     bool found = false;
@@ -588,8 +591,8 @@ Result<Specifier> parse_specifier(std::string_view text) {
         return Error{fmt::format("'{}': local versions are allowed only with == and !=",
                                  specifier.to_string())};
     if (specifier.op == Operator::compatible && v.release.size() < 2)
-        return Error{fmt::format("'{}': ~= needs at least two release numbers",
-                                 specifier.to_string())};
+        return Error{
+            fmt::format("'{}': ~= needs at least two release numbers", specifier.to_string())};
     return specifier;
 }
 
@@ -603,9 +606,8 @@ Result<SpecifierSet> parse_specifiers(std::string_view text) {
     size_t start = 0;
     while (start <= text.size()) {
         const size_t comma = text.find(',', start);
-        const auto piece = trim(text.substr(start, comma == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : comma - start));
+        const auto piece = trim(text.substr(
+            start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
         if (piece.empty())
             return Error{fmt::format("'{}': empty specifier between commas", text)};
         auto specifier = parse_specifier(piece);

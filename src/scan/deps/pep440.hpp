@@ -64,8 +64,16 @@ inline bool operator==(const Version& a, const Version& b) {
 // and fails on anything else (legacy versions like "1.0-foo").
 Result<Version> parse_version(std::string_view text);
 
-enum class Operator { compatible, equal, not_equal, less_equal, greater_equal, less, greater,
-                      arbitrary };
+enum class Operator {
+    compatible,
+    equal,
+    not_equal,
+    less_equal,
+    greater_equal,
+    less,
+    greater,
+    arbitrary
+};
 
 std::string_view to_string(Operator op);
 

@@ -26,7 +26,8 @@ std::string_view trim(std::string_view text) {
 }
 
 std::optional<uint64_t> parse_number(std::string_view digits) {
-    if (digits.empty() || digits.size() > 16 || !std::all_of(digits.begin(), digits.end(), is_digit))
+    if (digits.empty() || digits.size() > 16 ||
+        !std::all_of(digits.begin(), digits.end(), is_digit))
         return std::nullopt;
     uint64_t value = 0;
     for (const char c : digits)
@@ -278,10 +279,9 @@ Result<ComparatorSet> parse_comparator_set(std::string_view text) {
         if (start == i)
             break;
         pending += text.substr(start, i - start);
-        const bool operator_only =
-            std::all_of(pending.begin(), pending.end(), [](char c) {
-                return c == '<' || c == '>' || c == '=' || c == '~' || c == '^';
-            });
+        const bool operator_only = std::all_of(pending.begin(), pending.end(), [](char c) {
+            return c == '<' || c == '>' || c == '=' || c == '~' || c == '^';
+        });
         if (!operator_only) {
             tokens.push_back(std::move(pending));
             pending.clear();
