@@ -172,10 +172,16 @@ void compile_range(const OsvRange& range, Compiled<V>& out) {
         }
         auto version = parse_as(static_cast<const V*>(nullptr), event.version);
         if (!version) {
+            // A bound in a legacy syntax ("2019-09-12" on PyPI) cannot be
+            // placed in the order. Failing closed: an unreadable start counts
+            // as the origin and an unreadable end is ignored, so the range
+            // errs towards "affected", and the match says it is incomplete.
             spdlog::debug("OSV range bound '{}' is not a version of this ecosystem: {}",
                           event.version, version.error().message);
             out.incomplete = true;
-            return;
+            if (event.kind == OsvEvent::Kind::introduced)
+                cuts.push_back({std::nullopt, false, true});
+            continue;
         }
         switch (event.kind) {
             case OsvEvent::Kind::introduced:

@@ -292,11 +292,10 @@ Result<ComparatorSet> parse_comparator_set(std::string_view text) {
 
     ComparatorSet set;
     for (std::string_view token : tokens) {
-        if (token.starts_with("~>"))
-            token.remove_prefix(1);
         if (token.starts_with('~') || token.starts_with('^')) {
             const bool tilde = token.front() == '~';
-            token.remove_prefix(1);
+            // "~>1.2" is an old spelling of "~1.2".
+            token.remove_prefix(token.starts_with("~>") ? 2 : 1);
             auto partial = parse_partial(token);
             if (!partial)
                 return partial.error();

@@ -1,0 +1,119 @@
+#pragma once
+
+// Shared by the dependency tests: the shipped data from the build tree
+// (popular-package lists and the vulnerability database built from the
+// OSV snapshot), loaded once, and a way to scan bytes or fixture files
+// through the dependency analyzer alone.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/dispatcher.hpp"
+#include "core/mapped_file.hpp"
+#include "core/report.hpp"
+#include "core/scanner.hpp"
+#include "scan/deps/checks.hpp"
+#include "scan/deps/dependency_analyzer.hpp"
+
+namespace hazmat {
+
+inline void PrintTo(const Location& location, std::ostream* out) {
+    *out << location.to_display();
+}
+
+}  // namespace hazmat
+
+namespace hazmat::deps::testing {
+
+inline std::filesystem::path build_data() {
+    return std::filesystem::path(HAZMAT_BUILD_DATA_DIR);
+}
+
+inline std::filesystem::path fixture(const std::string& relative) {
+    return std::filesystem::path(HAZMAT_FIXTURES_DIR) / "deps" / relative;
+}
+
+inline std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw std::runtime_error("cannot read " + path.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+inline const PopularPackages& popular(Ecosystem ecosystem) {
+    static const auto pypi =
+        PopularPackages::load(Ecosystem::pypi, build_data() / "data" / "popular-pypi.tsv");
+    static const auto npm =
+        PopularPackages::load(Ecosystem::npm, build_data() / "data" / "popular-npm.tsv");
+    const auto& list = ecosystem == Ecosystem::npm ? npm : pypi;
+    if (!list)
+        throw std::runtime_error(list.error().message);
+    return *list;
+}
+
+// The shipped data only: the user's own imports never leak into tests.
+inline const DependencyData& shipped_data() {
+    static const std::unique_ptr<DependencyData> data = [] {
+        auto loaded = std::make_unique<DependencyData>();
+        loaded->popular_pypi = std::make_unique<PopularPackages>(popular(Ecosystem::pypi));
+        loaded->popular_npm = std::make_unique<PopularPackages>(popular(Ecosystem::npm));
+        auto database = VulnerabilityDatabase::open(build_data() / "data" /
+                                                    std::string(kVulnerabilityDatabaseName));
+        if (!database)
+            throw std::runtime_error(database.error().message);
+        std::vector<std::unique_ptr<VulnerabilityDatabase>> databases;
+        databases.push_back(std::move(database).value());
+        loaded->advisories = std::make_unique<AdvisorySource>(std::move(databases));
+        return loaded;
+    }();
+    return *data;
+}
+
+// Findings of checking one parsed manifest that sits at `file`.
+inline std::vector<Finding> check(const Manifest& manifest, const std::string& file = "manifest",
+                                  const DependencyData& data = shipped_data()) {
+    const DependencyChecker checker(data);
+    Location where;
+    where.chain.push_back({LocationPart::Kind::file, file});
+    Report report;
+    checker.check(manifest, where, report);
+    report.finish();
+    return report.findings();
+}
+
+inline std::vector<const Finding*> with_rule(const std::vector<Finding>& findings,
+                                             std::string_view rule) {
+    std::vector<const Finding*> matching;
+    for (const auto& finding : findings) {
+        if (finding.rule_id == rule)
+            matching.push_back(&finding);
+    }
+    return matching;
+}
+
+inline std::vector<std::string> rule_ids(const std::vector<Finding>& findings) {
+    std::vector<std::string> ids;
+    for (const auto& finding : findings)
+        ids.push_back(finding.rule_id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+inline Location at(const std::string& file, uint32_t line) {
+    Location location;
+    location.chain.push_back({LocationPart::Kind::file, file});
+    location.line = line;
+    return location;
+}
+
+}  // namespace hazmat::deps::testing
