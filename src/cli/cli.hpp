@@ -21,6 +21,7 @@ struct GlobalOptions {
 // in `exit_code` when it runs.
 void add_scan_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_rules_commands(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_db_commands(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 Result<DataDir> find_data(const GlobalOptions& global);
 

@@ -44,10 +44,9 @@ TEST(Osv, IntroducedZeroToFixed) {
 }
 
 TEST(Osv, SeveralIntervalsInOneRange) {
-    const auto entry = affected(Ecosystem::pypi, {{{K::introduced, "1.0"},
-                                                  {K::fixed, "1.2"},
-                                                  {K::introduced, "2.0"},
-                                                  {K::fixed, "2.1"}}});
+    const auto entry = affected(
+        Ecosystem::pypi,
+        {{{K::introduced, "1.0"}, {K::fixed, "1.2"}, {K::introduced, "2.0"}, {K::fixed, "2.1"}}});
     EXPECT_FALSE(hit(entry, "0.9"));
     EXPECT_TRUE(hit(entry, "1.1"));
     EXPECT_FALSE(hit(entry, "1.5"));
@@ -56,8 +55,7 @@ TEST(Osv, SeveralIntervalsInOneRange) {
 }
 
 TEST(Osv, EventsAreSortedBeforeTheyAreWalked) {
-    const auto entry =
-        affected(Ecosystem::pypi, {{{K::fixed, "1.2"}, {K::introduced, "1.0"}}});
+    const auto entry = affected(Ecosystem::pypi, {{{K::fixed, "1.2"}, {K::introduced, "1.0"}}});
     EXPECT_TRUE(hit(entry, "1.1"));
     EXPECT_FALSE(hit(entry, "1.2"));
     EXPECT_FALSE(hit(entry, "0.5"));
@@ -72,16 +70,14 @@ TEST(Osv, LastAffectedIncludesItsVersionOnly) {
 }
 
 TEST(Osv, LimitCapsTheRange) {
-    const auto limited =
-        affected(Ecosystem::npm, {{{K::introduced, "0"}, {K::limit, "2.0.0"}}});
+    const auto limited = affected(Ecosystem::npm, {{{K::introduced, "0"}, {K::limit, "2.0.0"}}});
     EXPECT_TRUE(hit(limited, "1.9.9"));
     EXPECT_FALSE(hit(limited, "2.0.0"));
     const auto unlimited = affected(Ecosystem::npm, {{{K::introduced, "0"}, {K::limit, "*"}}});
     EXPECT_TRUE(hit(unlimited, "7.0.0"));
     // Several limits: below any one of them suffices.
-    const auto two = affected(Ecosystem::npm, {{{K::introduced, "1.0.0"},
-                                                {K::limit, "1.5.0"},
-                                                {K::limit, "3.0.0"}}});
+    const auto two = affected(
+        Ecosystem::npm, {{{K::introduced, "1.0.0"}, {K::limit, "1.5.0"}, {K::limit, "3.0.0"}}});
     EXPECT_TRUE(hit(two, "2.0.0"));
     EXPECT_FALSE(hit(two, "3.0.0"));
 }

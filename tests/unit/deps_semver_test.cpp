@@ -25,8 +25,10 @@ Range r(std::string_view text) {
 TEST(Semver, OrdersTheSpecificationsExampleSequence) {
     // SemVer 2.0.0, section 11.
     const std::vector<std::string_view> ordered = {
-        "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
-        "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "2.0.0"};
+        "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta",
+        "1.0.0-beta",  "1.0.0-beta.2",  "1.0.0-beta.11",
+        "1.0.0-rc.1",  "1.0.0",         "1.0.1",
+        "1.1.0",       "2.0.0"};
     for (size_t i = 0; i + 1 < ordered.size(); ++i)
         EXPECT_LT(v(ordered[i]), v(ordered[i + 1])) << ordered[i] << " < " << ordered[i + 1];
 }
@@ -38,8 +40,8 @@ TEST(Semver, BuildMetadataDoesNotOrder) {
 }
 
 TEST(Semver, RefusesMalformedVersions) {
-    for (const std::string_view bad : {"1.0", "01.0.0", "1.0.0-01", "1.0.0-", "1.0.0+", "a.b.c",
-                                       "1.0.0.0", "1.0.0-a..b", ""}) {
+    for (const std::string_view bad :
+         {"1.0", "01.0.0", "1.0.0-01", "1.0.0-", "1.0.0+", "a.b.c", "1.0.0.0", "1.0.0-a..b", ""}) {
         EXPECT_FALSE(parse_version(bad)) << "'" << bad << "'";
     }
 }
@@ -52,35 +54,59 @@ struct Case {
 
 TEST(Semver, RangesMatchAsNpmDoes) {
     const Case cases[] = {
-        {"^1.2.3", "1.2.3", true},        {"^1.2.3", "1.9.9", true},
-        {"^1.2.3", "2.0.0", false},       {"^1.2.3", "1.2.2", false},
-        {"^1.2.3", "1.3.0-beta", false},  {"^0.2.3", "0.2.9", true},
-        {"^0.2.3", "0.3.0", false},       {"^0.0.3", "0.0.3", true},
-        {"^0.0.3", "0.0.4", false},       {"^1.2.3-beta.2", "1.2.3-beta.4", true},
-        {"^1.2.3-beta.2", "1.2.4-beta.2", false}, {"^1.2.3-beta.2", "1.2.3", true},
-        {"^0.x", "0.9.0", true},          {"^0.x", "1.0.0", false},
-        {"~1.2.3", "1.2.9", true},        {"~1.2.3", "1.3.0", false},
-        {"~1.2", "1.2.0", true},          {"~1.2", "1.3.0", false},
-        {"~1", "1.9.0", true},            {"~1", "2.0.0", false},
-        {"~>1.2", "1.2.5", true},         {"1.x", "1.0.0", true},
-        {"1.x", "1.9.9", true},           {"1.x", "2.0.0", false},
-        {"1.2.x", "1.2.9", true},         {"1.2.x", "1.3.0", false},
-        {"*", "9.9.9", true},             {"*", "1.0.0-beta", false},
-        {"", "1.0.0", true},              {"1.2.3 - 2.3.4", "1.2.3", true},
-        {"1.2.3 - 2.3.4", "2.3.4", true}, {"1.2.3 - 2.3.4", "2.3.5", false},
-        {"1.2 - 2.3", "2.3.9", true},     {"1.2 - 2.3", "2.4.0", false},
+        {"^1.2.3", "1.2.3", true},
+        {"^1.2.3", "1.9.9", true},
+        {"^1.2.3", "2.0.0", false},
+        {"^1.2.3", "1.2.2", false},
+        {"^1.2.3", "1.3.0-beta", false},
+        {"^0.2.3", "0.2.9", true},
+        {"^0.2.3", "0.3.0", false},
+        {"^0.0.3", "0.0.3", true},
+        {"^0.0.3", "0.0.4", false},
+        {"^1.2.3-beta.2", "1.2.3-beta.4", true},
+        {"^1.2.3-beta.2", "1.2.4-beta.2", false},
+        {"^1.2.3-beta.2", "1.2.3", true},
+        {"^0.x", "0.9.0", true},
+        {"^0.x", "1.0.0", false},
+        {"~1.2.3", "1.2.9", true},
+        {"~1.2.3", "1.3.0", false},
+        {"~1.2", "1.2.0", true},
+        {"~1.2", "1.3.0", false},
+        {"~1", "1.9.0", true},
+        {"~1", "2.0.0", false},
+        {"~>1.2", "1.2.5", true},
+        {"1.x", "1.0.0", true},
+        {"1.x", "1.9.9", true},
+        {"1.x", "2.0.0", false},
+        {"1.2.x", "1.2.9", true},
+        {"1.2.x", "1.3.0", false},
+        {"*", "9.9.9", true},
+        {"*", "1.0.0-beta", false},
+        {"", "1.0.0", true},
+        {"1.2.3 - 2.3.4", "1.2.3", true},
+        {"1.2.3 - 2.3.4", "2.3.4", true},
+        {"1.2.3 - 2.3.4", "2.3.5", false},
+        {"1.2 - 2.3", "2.3.9", true},
+        {"1.2 - 2.3", "2.4.0", false},
         {">=1.0.0 <2.0.0 || >=3.0.0", "1.5.0", true},
         {">=1.0.0 <2.0.0 || >=3.0.0", "2.5.0", false},
         {">=1.0.0 <2.0.0 || >=3.0.0", "3.1.0", true},
-        {">1.2", "1.2.9", false},         {">1.2", "1.3.0", true},
-        {"<1.2", "1.1.9", true},          {"<1.2", "1.2.0", false},
-        {"<=1.2", "1.2.9", true},         {"=1.2.3", "1.2.3", true},
-        {">= 1.2.3", "1.2.3", true},      {"1.2.3", "1.2.4", false},
-        {"<2.0.0", "2.0.0-rc.1", false},  {">1.x", "2.0.0", true},
-        {">1.x", "1.9.0", false},         {"<1.x", "0.9.0", true},
+        {">1.2", "1.2.9", false},
+        {">1.2", "1.3.0", true},
+        {"<1.2", "1.1.9", true},
+        {"<1.2", "1.2.0", false},
+        {"<=1.2", "1.2.9", true},
+        {"=1.2.3", "1.2.3", true},
+        {">= 1.2.3", "1.2.3", true},
+        {"1.2.3", "1.2.4", false},
+        {"<2.0.0", "2.0.0-rc.1", false},
+        {">1.x", "2.0.0", true},
+        {">1.x", "1.9.0", false},
+        {"<1.x", "0.9.0", true},
     };
     for (const auto& c : cases)
-        EXPECT_EQ(r(c.range).satisfies(v(c.version)), c.satisfies) << c.range << " vs " << c.version;
+        EXPECT_EQ(r(c.range).satisfies(v(c.version)), c.satisfies)
+            << c.range << " vs " << c.version;
 }
 
 TEST(Semver, PrereleasesMatchAnyRangeWhenIncluded) {

@@ -6,6 +6,8 @@
 // through the dependency analyzer alone.
 
 #include <fmt/format.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -107,6 +109,50 @@ inline std::vector<std::string> rule_ids(const std::vector<Finding>& findings) {
         ids.push_back(finding.rule_id);
     std::sort(ids.begin(), ids.end());
     return ids;
+}
+
+// A directory that exists for one test.
+class TempDir {
+  public:
+    TempDir() {
+        auto pattern = (std::filesystem::temp_directory_path() / "hazmat-deps-XXXXXX").string();
+        if (mkdtemp(pattern.data()) == nullptr)
+            throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+
+  private:
+    std::filesystem::path path_;
+};
+
+struct RunResult {
+    int exit_code = -1;
+    std::string output;  // stdout and stderr
+};
+
+// Runs the hazmat binary with `home` as its HOME and XDG data directory,
+// so that nothing of the real user's data is read or written.
+inline RunResult run_hazmat(const std::filesystem::path& home, const std::string& arguments) {
+    const auto command = fmt::format("env HOME='{}' XDG_DATA_HOME='{}/share' '{}' {} 2>&1",
+                                     home.string(), home.string(), HAZMAT_BINARY, arguments);
+    RunResult result;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr)
+        throw std::runtime_error("popen failed");
+    char buffer[4096];
+    size_t got = 0;
+    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+        result.output.append(buffer, got);
+    const int status = pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
 }
 
 inline Location at(const std::string& file, uint32_t line) {
