@@ -164,18 +164,44 @@ class CommandReader {
             return;
         }
         const auto& w = *words;
+        bool command_start = true;
         for (size_t i = 0; i < w.size(); ++i) {
-            if (w[i].is_operator)
+            if (w[i].is_operator) {
+                command_start = true;
                 continue;
+            }
+            // Only a word in command position runs a program: "echo pip
+            // install x" installs nothing.
+            if (!command_start)
+                continue;
+            if (is_command_prefix(w[i].text))
+                continue;
+            command_start = false;
             size_t next = i;
             const auto installer = recognise(w, i, next);
             if (installer == Installer::none)
                 continue;
-            i = read_arguments(w, next, installer, command);
+            i = read_arguments(w, next, installer, command) - 1;
         }
     }
 
   private:
+    // Words that run the next word as a command (or set its environment),
+    // and Docker's RUN instruction.
+    static bool is_command_prefix(std::string_view word) {
+        static constexpr std::string_view kPrefixes[] = {"sudo",  "env",  "exec",    "time",
+                                                         "nohup", "nice", "command", "RUN",
+                                                         "run",   "-E",   "-H",      "--"};
+        if (std::find(std::begin(kPrefixes), std::end(kPrefixes), word) != std::end(kPrefixes))
+            return true;
+        // VAR=value assignments before a command.
+        const auto equals = word.find('=');
+        return equals != std::string_view::npos && equals > 0 &&
+               std::all_of(
+                   word.begin(), word.begin() + static_cast<std::ptrdiff_t>(equals),
+                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+    }
+
     static std::string_view word_at(const std::vector<ShellWord>& words, size_t i) {
         return i < words.size() && !words[i].is_operator ? std::string_view(words[i].text)
                                                          : std::string_view();
@@ -397,7 +423,14 @@ void read_markdown(const std::vector<Line>& lines, CommandReader& reader,
             continue;
         }
         if (in_fence) {
-            block.push_back(line);
+            // Shell prompts shown in front of commands are not part of them.
+            auto text = line.text;
+            const auto start = text.size() - trim_left(text).size();
+            for (const std::string_view prompt : {"$ ", "% "}) {
+                if (text.substr(start).starts_with(prompt))
+                    text = text.substr(start + prompt.size());
+            }
+            block.push_back({line.number, text});
             continue;
         }
         // Inline code spans: "Run `pip install x` first."

@@ -27,6 +27,15 @@ std::pair<std::string_view, std::string_view> split_name_at(std::string_view tex
     return {text.substr(0, at), text.substr(at + 1)};
 }
 
+// Lockfile keys and resolutions ("name@range", "@scope/name@npm:1.0",
+// "alias@npm:real@^1"): the name ends at the first '@' after a scope's.
+std::pair<std::string_view, std::string_view> split_key(std::string_view text) {
+    const auto at = text.find('@', 1);
+    if (at == std::string_view::npos)
+        return {text, {}};
+    return {text.substr(0, at), text.substr(at + 1)};
+}
+
 bool is_hosted_git_shorthand(std::string_view spec) {
     // "user/repo" or "user/repo#ref": GitHub shorthand, as npm reads it.
     const auto hash = spec.find('#');
@@ -137,8 +146,13 @@ void add_lock_entry(std::string_view name, const json& entry, uint32_t line, Man
     auto dependency = npm_entry(name);
     dependency.line = line;
     dependency.locked = true;
-    if (entry.value("link", false))
+    if (entry.value("link", false)) {
+        // A link to a folder of the same repository (a workspace member).
         dependency.source = SourceKind::workspace;
+        dependency.url = entry.value("resolved", "");
+        manifest.dependencies.push_back(std::move(dependency));
+        return;
+    }
     if (const auto version = entry.find("version");
         version != entry.end() && version->is_string()) {
         const auto text = version->get<std::string>();
@@ -203,7 +217,7 @@ struct YarnEntry {
 void add_yarn_entry(const YarnEntry& entry, Manifest& manifest) {
     if (entry.keys.empty())
         return;
-    const auto [name, range] = split_name_at(entry.keys.front());
+    const auto [name, range] = split_key(entry.keys.front());
     auto dependency = npm_entry(name);
     dependency.line = entry.line;
     dependency.locked = true;
@@ -296,8 +310,7 @@ std::string scalar_at(const YAML::Node& map, std::string_view key) {
 // Berry resolutions name a protocol: "lodash@npm:4.17.21",
 // "x@https://github.com/u/r.git#commit=abc", "y@workspace:packages/y".
 void apply_berry_resolution(std::string_view resolution, Dependency& dependency) {
-    const auto [name, reference] = split_name_at(resolution);
-    (void)name;
+    const auto reference = split_key(resolution).second;
     if (reference.starts_with("npm:") || reference.starts_with("patch:"))
         return;
     if (reference.starts_with("workspace:")) {
@@ -333,7 +346,7 @@ Manifest parse_yarn_berry(std::string_view text) {
         if (key == "__metadata" || !item.second.IsMap())
             continue;
         const auto first_key = trim(std::string_view(key).substr(0, key.find(',')));
-        const auto [name, range] = split_name_at(first_key);
+        const auto name = split_key(first_key).first;
         auto dependency = npm_entry(name);
         dependency.line = yaml_line(item.first);
         dependency.locked = true;
@@ -343,7 +356,7 @@ Manifest parse_yarn_berry(std::string_view text) {
         dependency.requirement = version;
         const auto resolution = scalar_at(item.second, "resolution");
         apply_berry_resolution(resolution, dependency);
-        const auto resolved_name = split_name_at(resolution).first;
+        const auto resolved_name = split_key(resolution).first;
         if (!resolved_name.empty() && resolved_name != name) {
             dependency.source = SourceKind::alias;
             dependency.alias_of = std::string(resolved_name);

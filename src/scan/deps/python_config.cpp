@@ -93,7 +93,9 @@ void add_setup_cfg_requirements(const IniValue& value, std::string_view group, M
         std::string_view rest = value.value;
         while (!rest.empty()) {
             const auto semicolon = rest.find(';');
-            entries.emplace_back(std::string(trim(rest.substr(0, semicolon))), value.line);
+            entries.emplace_back(
+                std::string(trim(rest.substr(0, semicolon))),
+                value.value_lines.empty() ? value.line : value.value_lines.front());
             if (semicolon == std::string_view::npos)
                 break;
             rest.remove_prefix(semicolon + 1);
