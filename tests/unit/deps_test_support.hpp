@@ -64,9 +64,9 @@ inline const PopularPackages& popular(Ecosystem ecosystem) {
 }
 
 // The shipped data only: the user's own imports never leak into tests.
-inline const DependencyData& shipped_data() {
-    static const std::unique_ptr<DependencyData> data = [] {
-        auto loaded = std::make_unique<DependencyData>();
+inline std::shared_ptr<const DependencyData> shipped_data_pointer() {
+    static const std::shared_ptr<const DependencyData> data = [] {
+        auto loaded = std::make_shared<DependencyData>();
         loaded->popular_pypi = std::make_unique<PopularPackages>(popular(Ecosystem::pypi));
         loaded->popular_npm = std::make_unique<PopularPackages>(popular(Ecosystem::npm));
         auto database = VulnerabilityDatabase::open(build_data() / "data" /
@@ -76,9 +76,25 @@ inline const DependencyData& shipped_data() {
         std::vector<std::unique_ptr<VulnerabilityDatabase>> databases;
         databases.push_back(std::move(database).value());
         loaded->advisories = std::make_unique<AdvisorySource>(std::move(databases));
-        return loaded;
+        return std::shared_ptr<const DependencyData>(std::move(loaded));
     }();
-    return *data;
+    return data;
+}
+
+inline const DependencyData& shipped_data() {
+    return *shipped_data_pointer();
+}
+
+// Scans a file or directory with the dependency analyzer alone.
+inline std::vector<Finding> scan_path(const std::filesystem::path& target) {
+    std::vector<std::unique_ptr<Analyzer>> analyzers;
+    analyzers.push_back(make_dependency_analyzer(shipped_data_pointer()));
+    const Dispatcher dispatcher(std::move(analyzers));
+    const Scanner scanner(dispatcher, ScanLimits{}, 1);
+    Report report;
+    scanner.scan(target, report);
+    report.finish();
+    return report.findings();
 }
 
 // Findings of checking one parsed manifest that sits at `file`.
@@ -158,7 +174,8 @@ inline RunResult run_hazmat(const std::filesystem::path& home, const std::string
 inline Location at(const std::string& file, uint32_t line) {
     Location location;
     location.chain.push_back({LocationPart::Kind::file, file});
-    location.line = line;
+    if (line > 0)
+        location.line = line;
     return location;
 }
 

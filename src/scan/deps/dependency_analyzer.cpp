@@ -79,7 +79,7 @@ class DiskIncludeResolver final : public IncludeResolver {
 
 class DependencyAnalyzer final : public Analyzer {
   public:
-    explicit DependencyAnalyzer(std::unique_ptr<DependencyData> data)
+    explicit DependencyAnalyzer(std::shared_ptr<const DependencyData> data)
         : data_(std::move(data)), checker_(*data_) {}
 
     std::string_view name() const override { return "dependencies"; }
@@ -139,7 +139,7 @@ class DependencyAnalyzer final : public Analyzer {
                       [&](const Include& include) { return scanned_alone(include.file); });
     }
 
-    std::unique_ptr<DependencyData> data_;
+    std::shared_ptr<const DependencyData> data_;
     DependencyChecker checker_;
 };
 
@@ -149,7 +149,12 @@ Result<std::unique_ptr<Analyzer>> make_dependency_analyzer(const DataDir& data) 
     auto loaded = load_dependency_data(data);
     if (!loaded)
         return loaded.error();
-    return std::unique_ptr<Analyzer>(new DependencyAnalyzer(std::move(loaded).value()));
+    return make_dependency_analyzer(
+        std::shared_ptr<const DependencyData>(std::move(loaded).value()));
+}
+
+std::unique_ptr<Analyzer> make_dependency_analyzer(std::shared_ptr<const DependencyData> data) {
+    return std::make_unique<DependencyAnalyzer>(std::move(data));
 }
 
 }  // namespace hazmat::deps

@@ -14,4 +14,10 @@ namespace hazmat::deps {
 // shipped data cannot be loaded.
 Result<std::unique_ptr<Analyzer>> make_dependency_analyzer(const DataDir& data);
 
+struct DependencyData;
+
+// The same analyzer over data the caller loaded (tests use the shipped data
+// without the user's imports).
+std::unique_ptr<Analyzer> make_dependency_analyzer(std::shared_ptr<const DependencyData> data);
+
 }  // namespace hazmat::deps

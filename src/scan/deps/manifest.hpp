@@ -93,7 +93,7 @@ struct Include {
 };
 
 struct Manifest {
-    std::string format;  // "requirements", "package-lock.json v3", ...
+    std::string format;  // "requirements file", "package-lock.json v3", ...
     bool lockfile = false;
     // Install commands found in documentation (READMEs, notebooks): what
     // a reader is told to run, not a build the project pins.

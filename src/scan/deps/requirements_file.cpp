@@ -326,7 +326,7 @@ void parse_requirements_line(std::string_view raw, uint32_t line_number, Manifes
 Manifest parse_requirements(std::string_view text, std::string_view display,
                             const IncludeResolver* resolver) {
     Manifest manifest;
-    manifest.format = "requirements";
+    manifest.format = "requirements file";
     RequirementsParser parser(resolver, manifest);
     parser.parse_file(text, display, resolver ? resolver->identity(display) : std::string(display),
                       0);

@@ -348,13 +348,20 @@ std::optional<Lookalike> PopularPackages::lookalike(std::string_view name) const
     const auto key = normalize_name(ecosystem_, name);
     if (key.size() < 3 || by_key_.contains(key))
         return std::nullopt;
+    // A popular scoped name under another scope is scope confusion first,
+    // whatever the scopes' difference looks like.
+    if (key.starts_with('@')) {
+        if (auto found = by_scope(key))
+            return found;
+    }
     if (auto found = by_confusion(name, key))
-        return found;
-    if (auto found = by_edit(key))
         return found;
     if (auto found = by_scope(key))
         return found;
-    return by_combination(key);
+    // An affix explains "requests2" better than "one letter added" does.
+    if (auto found = by_combination(key))
+        return found;
+    return by_edit(key);
 }
 
 std::optional<Lookalike> PopularPackages::by_confusion(std::string_view name,
