@@ -210,8 +210,8 @@ class ManifestCheck {
     ManifestCheck(
         const DependencyData& data, const Manifest& manifest, const Location& where,
         FindingSink& sink,
-        const std::function<std::optional<Lookalike>(Ecosystem, const std::string&)>& lookalike)
-        : data_(data), manifest_(manifest), where_(where), sink_(sink), lookalike_(lookalike) {}
+        const DependencyChecker& checker)
+        : data_(data), manifest_(manifest), where_(where), sink_(sink), checker_(checker) {}
 
     void run() {
         report_issues();
@@ -396,7 +396,7 @@ class ManifestCheck {
     }
 
     void report_lookalike(const Dependency& dependency, const std::string& name) {
-        const auto found = lookalike_(dependency.ecosystem, name);
+        const auto& found = checker_.facts(dependency.ecosystem, name).lookalike;
         if (!found)
             return;
         const auto rule =
@@ -417,12 +417,10 @@ class ManifestCheck {
     }
 
     void check_vulnerabilities(const Dependency& dependency) {
-        if (!data_.advisories)
-            return;
         const auto& name = dependency.source == SourceKind::alias && !dependency.alias_of.empty()
-                               ? normalize_name(dependency.ecosystem, dependency.alias_of)
-                               : dependency.normalized;
-        const auto& advisories = data_.advisories->lookup(dependency.ecosystem, name);
+                               ? dependency.alias_of
+                               : dependency.name;
+        const auto& advisories = *checker_.facts(dependency.ecosystem, name).advisories;
         if (advisories.empty())
             return;
         if (dependency.pinned)
@@ -550,7 +548,7 @@ class ManifestCheck {
         }
         if (dependency.source == SourceKind::registry)
             return;
-        const auto rank = data_.popular(dependency.ecosystem).rank(dependency.name);
+        const auto rank = checker_.facts(dependency.ecosystem, dependency.name).rank;
         const auto where = to_string(dependency.source);
         if (rank) {
             emit(rules::kDepWellKnownElsewhere,
@@ -569,7 +567,7 @@ class ManifestCheck {
     void check_confusion(const Dependency& dependency) {
         if (dependency.source != SourceKind::registry)
             return;
-        const bool popular = data_.popular(dependency.ecosystem).rank(dependency.name).has_value();
+        const bool popular = checker_.facts(dependency.ecosystem, dependency.name).rank.has_value();
         if (popular)
             return;
         const bool internal = looks_internal(dependency.normalized);
@@ -635,7 +633,7 @@ class ManifestCheck {
     const Manifest& manifest_;
     const Location& where_;
     FindingSink& sink_;
-    const std::function<std::optional<Lookalike>(Ecosystem, const std::string&)>& lookalike_;
+    const DependencyChecker& checker_;
 };
 
 }  // namespace
@@ -688,25 +686,32 @@ Result<std::unique_ptr<DependencyData>> load_dependency_data(const DataDir& data
     return loaded;
 }
 
-std::optional<Lookalike> DependencyChecker::lookalike(Ecosystem ecosystem,
-                                                      const std::string& name) const {
-    const auto key = fmt::format("{}:{}", to_string(ecosystem), name);
+const DependencyChecker::NameFacts& DependencyChecker::facts(Ecosystem ecosystem,
+                                                             const std::string& name) const {
+    std::string key;
+    key.reserve(name.size() + 1);
+    key += ecosystem == Ecosystem::npm ? 'n' : 'p';
+    key += name;
     {
         std::lock_guard lock(mutex_);
-        if (const auto it = lookalikes_.find(key); it != lookalikes_.end())
+        if (const auto it = facts_.find(key); it != facts_.end())
             return it->second;
     }
-    auto found = data_.popular(ecosystem).lookalike(name);
+    NameFacts computed;
+    const auto& popular = data_.popular(ecosystem);
+    computed.lookalike = popular.lookalike(name);
+    computed.rank = popular.rank(name);
+    static const std::vector<Advisory> kNone;
+    computed.advisories = data_.advisories
+                              ? &data_.advisories->lookup(ecosystem, normalize_name(ecosystem, name))
+                              : &kNone;
     std::lock_guard lock(mutex_);
-    lookalikes_.emplace(key, found);
-    return found;
+    return facts_.emplace(std::move(key), std::move(computed)).first->second;
 }
 
 void DependencyChecker::check(const Manifest& manifest, const Location& where,
                               FindingSink& sink) const {
-    const std::function<std::optional<Lookalike>(Ecosystem, const std::string&)> lookup =
-        [this](Ecosystem ecosystem, const std::string& name) { return lookalike(ecosystem, name); };
-    ManifestCheck(data_, manifest, where, sink, lookup).run();
+    ManifestCheck(data_, manifest, where, sink, *this).run();
 }
 
 }  // namespace hazmat::deps

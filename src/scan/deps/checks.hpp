@@ -39,12 +39,20 @@ class DependencyChecker {
     // its line (and the included file's name when it came from one).
     void check(const Manifest& manifest, const Location& where, FindingSink& sink) const;
 
-  private:
-    std::optional<Lookalike> lookalike(Ecosystem ecosystem, const std::string& name) const;
+    // What the shipped data says about one name as written: computed once
+    // per run, since a monorepo names the same packages over and over.
+    struct NameFacts {
+        std::optional<Lookalike> lookalike;
+        std::optional<size_t> rank;  // in the popular list
+        const std::vector<Advisory>* advisories = nullptr;
+    };
+    const NameFacts& facts(Ecosystem ecosystem, const std::string& name) const;
 
+  private:
     const DependencyData& data_;
     mutable std::mutex mutex_;
-    mutable std::unordered_map<std::string, std::optional<Lookalike>> lookalikes_;
+    // Node-based: references handed out stay valid as it grows.
+    mutable std::unordered_map<std::string, NameFacts> facts_;
 };
 
 // Whether a name reads like an organisation's private package.

@@ -10,46 +10,6 @@ namespace hazmat::deps {
 
 using nlohmann::json;
 
-namespace {
-
-// Feeds the JSON lexer character by character and counts the newlines it
-// has consumed, which is the line the lexer is on when it reports a token.
-class LineCountingIterator {
-  public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = char;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const char*;
-    using reference = const char&;
-
-    LineCountingIterator(const char* position, uint32_t* line) : position_(position), line_(line) {}
-
-    reference operator*() const { return *position_; }
-    LineCountingIterator& operator++() {
-        if (*position_ == '\n')
-            ++*line_;
-        ++position_;
-        return *this;
-    }
-    LineCountingIterator operator++(int) {
-        auto copy = *this;
-        ++*this;
-        return copy;
-    }
-    bool operator==(const LineCountingIterator& other) const {
-        return position_ == other.position_;
-    }
-    bool operator!=(const LineCountingIterator& other) const {
-        return position_ != other.position_;
-    }
-
-  private:
-    const char* position_;
-    uint32_t* line_;
-};
-
-}  // namespace
-
 // Builds the DOM like nlohmann's own SAX DOM builder, recording lines on
 // the way. Map nodes and array buffers do not move once parsing is done, so
 // their addresses identify keys and elements afterwards.

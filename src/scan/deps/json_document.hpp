@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -10,6 +11,39 @@
 #include "core/result.hpp"
 
 namespace hazmat::deps {
+
+// Feeds nlohmann's JSON lexer character by character and counts the
+// newlines it has consumed: when the parser reports a key or a value, the
+// count is the line it is on. For readers that need lines but not a DOM.
+class LineCountingIterator {
+  public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = const char&;
+
+    LineCountingIterator(const char* position, uint32_t* line) : position_(position), line_(line) {}
+
+    reference operator*() const { return *position_; }
+    LineCountingIterator& operator++() {
+        if (*position_ == '\n')
+            ++*line_;
+        ++position_;
+        return *this;
+    }
+    LineCountingIterator operator++(int) {
+        auto copy = *this;
+        ++*this;
+        return copy;
+    }
+    bool operator==(const LineCountingIterator& other) const { return position_ == other.position_; }
+    bool operator!=(const LineCountingIterator& other) const { return position_ != other.position_; }
+
+  private:
+    const char* position_;
+    uint32_t* line_;
+};
 
 // A parsed JSON document that remembers the line of every object key and
 // array element, so that findings in package.json or a lockfile point at

@@ -2,6 +2,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
+#include <set>
 
 #include "scan/deps/install_commands.hpp"
 #include "scan/deps/json_document.hpp"
@@ -142,61 +143,211 @@ std::optional<JsonDocument> parse_json(std::string_view text, Manifest& manifest
 
 // ---- package-lock.json ----
 
-void add_lock_entry(std::string_view name, const json& entry, uint32_t line, Manifest& manifest) {
-    auto dependency = npm_entry(name);
-    dependency.line = line;
+// What a lockfile entry says, however the lockfile version spells it.
+struct LockEntry {
+    std::string name;
+    uint32_t line = 0;
+    std::string version;
+    std::string resolved;
+    std::string real_name;  // "name" inside the entry: an alias's target
+    bool integrity = false;
+    bool dev = false;
+    bool optional = false;
+    bool link = false;
+};
+
+Dependency lock_dependency(const LockEntry& entry) {
+    auto dependency = npm_entry(entry.name);
+    dependency.line = entry.line;
     dependency.locked = true;
-    if (entry.value("link", false)) {
+    if (entry.link) {
         // A link to a folder of the same repository (a workspace member).
         dependency.source = SourceKind::workspace;
-        dependency.url = entry.value("resolved", "");
-        manifest.dependencies.push_back(std::move(dependency));
-        return;
+        dependency.url = entry.resolved;
+        return dependency;
     }
-    if (const auto version = entry.find("version");
-        version != entry.end() && version->is_string()) {
-        const auto text = version->get<std::string>();
-        // Version 1 lockfiles put the source in "version" for non-registry entries.
-        if (semver::parse_version(text)) {
-            dependency.pinned = text;
-        } else if (text.starts_with("npm:")) {
-            const auto [target, exact] = split_name_at(std::string_view(text).substr(4));
-            dependency.source = SourceKind::alias;
-            dependency.alias_of = std::string(target);
-            dependency.pinned = std::string(exact);
-        } else {
-            apply_resolved(text, dependency);
-        }
-    }
-    if (const auto resolved = entry.find("resolved");
-        resolved != entry.end() && resolved->is_string())
-        apply_resolved(resolved->get<std::string>(), dependency);
-    if (const auto real = entry.find("name");
-        real != entry.end() && real->is_string() && real->get<std::string>() != name) {
+    // Version 1 lockfiles put the source in "version" for non-registry entries.
+    if (semver::parse_version(entry.version)) {
+        dependency.pinned = entry.version;
+    } else if (entry.version.starts_with("npm:")) {
+        const auto [target, exact] = split_name_at(std::string_view(entry.version).substr(4));
         dependency.source = SourceKind::alias;
-        dependency.alias_of = real->get<std::string>();
+        dependency.alias_of = std::string(target);
+        dependency.pinned = std::string(exact);
+    } else {
+        apply_resolved(entry.version, dependency);
     }
-    dependency.hashed = entry.contains("integrity");
+    apply_resolved(entry.resolved, dependency);
+    if (!entry.real_name.empty() && entry.real_name != entry.name) {
+        dependency.source = SourceKind::alias;
+        dependency.alias_of = entry.real_name;
+    }
+    dependency.hashed = entry.integrity;
     dependency.requirement = dependency.pinned.value_or("");
-    if (entry.value("dev", false))
+    if (entry.dev)
         dependency.group = "dev";
-    else if (entry.value("optional", false))
+    else if (entry.optional)
         dependency.group = "optional";
-    manifest.dependencies.push_back(std::move(dependency));
+    return dependency;
 }
 
-void add_lock_v1(const json& dependencies, const JsonDocument& document, Manifest& manifest,
-                 size_t depth) {
-    if (!dependencies.is_object() || depth > 64)
-        return;
-    for (const auto& [name, entry] : dependencies.items()) {
-        if (!entry.is_object())
-            continue;
-        add_lock_entry(name, entry, document.line_of(dependencies, name), manifest);
-        if (const auto nested = entry.find("dependencies"); nested != entry.end())
-            add_lock_v1(*nested, document, manifest, depth + 1);
+// Reads package-lock.json (v1 "dependencies" trees, v2/v3 "packages" maps)
+// as a stream of JSON events: lockfiles of large monorepos run to tens of
+// megabytes, and only a handful of fields per entry matter.
+class PackageLockReader {
+  public:
+    PackageLockReader(const uint32_t& line, Manifest& manifest) : line_(line), manifest_(manifest) {}
+
+    bool null() { return true; }
+    bool boolean(bool value) {
+        if (auto* entry = current_entry()) {
+            const auto& key = frames_.back().key;
+            if (key == "dev")
+                entry->dev = value;
+            else if (key == "optional")
+                entry->optional = value;
+            else if (key == "link")
+                entry->link = value;
+        }
+        return true;
     }
-}
+    bool number_integer(json::number_integer_t value) { return number(value); }
+    bool number_unsigned(json::number_unsigned_t value) {
+        return number(static_cast<int64_t>(value));
+    }
+    bool number_float(json::number_float_t, const json::string_t&) { return true; }
+    bool binary(json::binary_t&) { return true; }
+    bool string(json::string_t& value) {
+        if (auto* entry = current_entry()) {
+            const auto& key = frames_.back().key;
+            if (key == "version")
+                entry->version = std::move(value);
+            else if (key == "resolved")
+                entry->resolved = std::move(value);
+            else if (key == "name")
+                entry->real_name = std::move(value);
+            else if (key == "integrity")
+                entry->integrity = true;
+        }
+        return true;
+    }
+    bool key(json::string_t& key) {
+        auto& frame = frames_.back();
+        frame.key = std::move(key);
+        frame.key_line = line_;
+        if (frame.kind == Kind::packages && !frame.seen.insert(frame.key).second)
+            manifest_.issues.push_back(
+                {line_,
+                 fmt::format("key '{}' appears twice; tools disagree on which entry counts",
+                             frame.key),
+                 {}});
+        return true;
+    }
+    bool start_object(std::size_t) {
+        const Kind kind = frames_.empty() ? Kind::root : child_kind(frames_.back());
+        if (kind == Kind::package_entry || kind == Kind::dependency_entry) {
+            const auto& parent = frames_.back();
+            LockEntry entry;
+            entry.line = parent.key_line;
+            entry.name = parent.key;
+            if (kind == Kind::package_entry) {
+                // "node_modules/a/node_modules/@s/b" is @s/b; "" is the
+                // project itself and other paths are workspace folders.
+                const auto marker = parent.key.rfind("node_modules/");
+                entry.name = marker == std::string::npos ? std::string()
+                                                         : parent.key.substr(marker + 13);
+            }
+            entries_.push_back(std::move(entry));
+        }
+        frames_.push_back({kind, {}, 0, {}});
+        return true;
+    }
+    bool end_object() {
+        const Kind kind = frames_.back().kind;
+        frames_.pop_back();
+        if (kind == Kind::package_entry || kind == Kind::dependency_entry) {
+            auto entry = std::move(entries_.back());
+            entries_.pop_back();
+            if (!entry.name.empty())
+                (kind == Kind::package_entry ? packages_ : tree_).push_back(
+                    lock_dependency(entry));
+        }
+        return true;
+    }
+    bool start_array(std::size_t) {
+        frames_.push_back({Kind::ignored, {}, 0, {}});
+        return true;
+    }
+    bool end_array() {
+        frames_.pop_back();
+        return true;
+    }
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
+        error_position = position;
+        error = e.what();
+        return false;
+    }
+
+    // v2 and v3 lockfiles also carry the v1 tree for old npm versions; the
+    // "packages" map is the one npm 7 and later install from.
+    void finish(Manifest& manifest) {
+        manifest.format = fmt::format("package-lock.json v{}", version_);
+        manifest.dependencies = saw_packages_ ? std::move(packages_) : std::move(tree_);
+    }
+
+    std::size_t error_position = 0;
+    std::string error;
+
+  private:
+    enum class Kind { root, packages, dependencies, package_entry, dependency_entry, ignored };
+    struct Frame {
+        Kind kind;
+        std::string key;
+        uint32_t key_line;
+        std::set<std::string, std::less<>> seen;
+    };
+
+    Kind child_kind(const Frame& parent) {
+        switch (parent.kind) {
+            case Kind::root:
+                if (parent.key == "packages") {
+                    saw_packages_ = true;
+                    return Kind::packages;
+                }
+                return parent.key == "dependencies" ? Kind::dependencies : Kind::ignored;
+            case Kind::packages:
+                return Kind::package_entry;
+            case Kind::dependencies:
+                return Kind::dependency_entry;
+            case Kind::dependency_entry:
+                return parent.key == "dependencies" ? Kind::dependencies : Kind::ignored;
+            default:
+                return Kind::ignored;
+        }
+    }
+
+    LockEntry* current_entry() {
+        const auto kind = frames_.back().kind;
+        if (kind != Kind::package_entry && kind != Kind::dependency_entry)
+            return nullptr;
+        return &entries_.back();
+    }
+
+    bool number(int64_t value) {
+        if (frames_.size() == 1 && frames_.back().key == "lockfileVersion")
+            version_ = value;
+        return true;
+    }
+
+    const uint32_t& line_;
+    Manifest& manifest_;
+    std::vector<Frame> frames_;
+    std::vector<LockEntry> entries_;
+    std::vector<Dependency> packages_;
+    std::vector<Dependency> tree_;
+    bool saw_packages_ = false;
+    int64_t version_ = 1;
+};
 
 // ---- yarn.lock v1 ----
 
@@ -492,27 +643,20 @@ Manifest parse_package_json(std::string_view text) {
 Manifest parse_package_lock(std::string_view text) {
     Manifest manifest;
     manifest.lockfile = true;
-    const auto document = parse_json(text, manifest);
-    if (!document)
-        return manifest;
-    const auto& root = document->root();
-    const int version = root.value("lockfileVersion", 1);
-    manifest.format = fmt::format("package-lock.json v{}", version);
-    const auto packages = root.find("packages");
-    if (packages == root.end() || !packages->is_object()) {
-        if (const auto dependencies = root.find("dependencies"); dependencies != root.end())
-            add_lock_v1(*dependencies, *document, manifest, 0);
+    manifest.format = "package-lock.json";
+    uint32_t line = 1;
+    PackageLockReader reader(line, manifest);
+    const LineCountingIterator begin(text.data(), &line);
+    const LineCountingIterator end(text.data() + text.size(), &line);
+    if (!json::sax_parse(begin, end, &reader)) {
+        manifest.issues.push_back(
+            {line_of_offset(text, reader.error_position),
+             fmt::format("not valid JSON: line {}: {}", line_of_offset(text, reader.error_position),
+                         reader.error),
+             {}});
         return manifest;
     }
-    for (const auto& [path, entry] : packages->items()) {
-        // "" is the project itself; other keys without node_modules/ are
-        // workspace folders.
-        const auto marker = path.rfind("node_modules/");
-        if (path.empty() || marker == std::string::npos || !entry.is_object())
-            continue;
-        add_lock_entry(std::string_view(path).substr(marker + 13), entry,
-                       document->line_of(*packages, path), manifest);
-    }
+    reader.finish(manifest);
     return manifest;
 }
 

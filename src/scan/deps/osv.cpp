@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <variant>
 #include <nlohmann/json.hpp>
 
 #include "scan/deps/version_set.hpp"
@@ -127,14 +128,24 @@ std::string_view kind_name(OsvEvent::Kind kind) {
     return "introduced";
 }
 
+}  // namespace
+
 // ---- evaluation, generic over the ecosystem's version type ----
 
 template <typename V>
 struct Compiled {
     VersionSet<V> affected;
-    std::vector<V> fixed;  // every `fixed` bound, sorted
+    std::vector<V> fixed;                      // every `fixed` bound, sorted
+    std::vector<std::pair<V, std::string>> listed;  // explicit versions that parse
     bool incomplete = false;
 };
+
+struct CompiledRanges {
+    std::variant<Compiled<pep440::Version>, Compiled<semver::Version>> forms;
+};
+
+namespace {
+
 
 Result<pep440::Version> parse_as(const pep440::Version*, std::string_view text) {
     return pep440::parse_version(text);
@@ -247,7 +258,19 @@ Compiled<V> compile(const OsvAffected& affected) {
     for (const auto& range : affected.ranges)
         compile_range(range, compiled);
     std::sort(compiled.fixed.begin(), compiled.fixed.end());
+    for (const auto& text : affected.versions) {
+        if (auto version = parse_as(static_cast<const V*>(nullptr), text))
+            compiled.listed.emplace_back(std::move(version).value(), text);
+    }
     return compiled;
+}
+
+// The entry's compiled form: the prepared one, or one made for this call.
+template <typename V>
+std::shared_ptr<const CompiledRanges> compiled_form(const OsvAffected& affected) {
+    if (affected.compiled && std::holds_alternative<Compiled<V>>(affected.compiled->forms))
+        return affected.compiled;
+    return std::make_shared<const CompiledRanges>(CompiledRanges{compile<V>(affected)});
 }
 
 template <typename V>
@@ -291,11 +314,10 @@ void add_fixes_above(const Compiled<V>& compiled, const VersionSet<V>& hit, OsvM
 
 // Explicit `versions` entries the requirement admits.
 template <typename V, typename Admits>
-std::vector<std::string> listed_matches(const OsvAffected& affected, Admits admits) {
+std::vector<std::string> listed_matches(const Compiled<V>& compiled, Admits admits) {
     std::vector<std::string> matches;
-    for (const auto& text : affected.versions) {
-        const auto version = parse_as(static_cast<const V*>(nullptr), text);
-        if (version && admits(*version))
+    for (const auto& [version, text] : compiled.listed) {
+        if (admits(version))
             matches.push_back(text);
     }
     return matches;
@@ -325,10 +347,11 @@ OsvMatch match_exact(const OsvAffected& affected, std::string_view text) {
             match.affected_versions = std::string(text);
         return match;
     }
-    const auto compiled = compile<V>(affected);
+    const auto form = compiled_form<V>(affected);
+    const auto& compiled = std::get<Compiled<V>>(form->forms);
     match.incomplete = compiled.incomplete;
     const bool in_list =
-        listed || !listed_matches<V>(affected, [&](const V& v) { return v == *version; }).empty();
+        listed || !listed_matches(compiled, [&](const V& v) { return v == *version; }).empty();
     match.affected = in_list || contains(compiled.affected, *version);
     if (!match.affected)
         return match;
@@ -372,7 +395,8 @@ bool newest_affected(const VersionSet<V>& admitted, const VersionSet<V>& affecte
 template <typename V, typename Admits>
 OsvMatch match_admitted(const OsvAffected& affected, const VersionSet<V>& admitted, Admits admits) {
     OsvMatch match;
-    const auto compiled = compile<V>(affected);
+    const auto form = compiled_form<V>(affected);
+    const auto& compiled = std::get<Compiled<V>>(form->forms);
     match.incomplete = compiled.incomplete;
     const auto hit = intersect(admitted, compiled.affected);
     if (!hit.empty()) {
@@ -382,7 +406,7 @@ OsvMatch match_admitted(const OsvAffected& affected, const VersionSet<V>& admitt
         add_fixes_above(compiled, hit, match);
         return match;
     }
-    const auto listed = listed_matches<V>(affected, admits);
+    const auto listed = listed_matches(compiled, admits);
     if (!listed.empty()) {
         match.affected = true;
         match.affected_versions = join_limited(listed, 8);
@@ -470,6 +494,15 @@ std::vector<OsvRange> ranges_from_json(std::string_view text) {
     if (parsed.is_discarded())
         return {};
     return parse_ranges(parsed);
+}
+
+void prepare(OsvAffected& affected) {
+    if (affected.ecosystem == Ecosystem::npm)
+        affected.compiled = std::make_shared<const CompiledRanges>(
+            CompiledRanges{compile<semver::Version>(affected)});
+    else
+        affected.compiled = std::make_shared<const CompiledRanges>(
+            CompiledRanges{compile<pep440::Version>(affected)});
 }
 
 OsvMatch match_version(const OsvAffected& affected, std::string_view version) {

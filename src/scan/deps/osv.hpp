@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -33,13 +34,23 @@ struct OsvRange {
     std::vector<OsvEvent> events;
 };
 
+// The ranges and versions of an entry parsed into the ecosystem's version
+// type, so that checking a thousand requirements against one advisory
+// parses its bounds once.
+struct CompiledRanges;
+
 // One `affected[]` entry, for a package of an ecosystem hazmat checks.
 struct OsvAffected {
     Ecosystem ecosystem = Ecosystem::pypi;
     std::string name;  // normalised
     std::vector<OsvRange> ranges;
     std::vector<std::string> versions;
+    // Set by prepare(); matching compiles on the fly without it.
+    std::shared_ptr<const CompiledRanges> compiled;
 };
+
+// Parses the entry's bounds and versions once, for repeated matching.
+void prepare(OsvAffected& affected);
 
 struct Advisory {
     std::string id;

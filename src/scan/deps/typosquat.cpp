@@ -264,8 +264,11 @@ std::string lookalike_skeleton(std::string_view name) {
 
 PopularPackages::PopularPackages(Ecosystem ecosystem, std::vector<std::string> names)
     : ecosystem_(ecosystem), names_(std::move(names)) {
+    keys_.reserve(names_.size());
+    for (const auto& name : names_)
+        keys_.push_back(normalize_name(ecosystem_, name));
     for (uint32_t id = 0; id < names_.size(); ++id) {
-        const auto key = normalize_name(ecosystem_, names_[id]);
+        const auto& key = keys_[id];
         if (!by_key_.emplace(key, id).second)
             continue;
         by_skeleton_.emplace(lookalike_skeleton(key), id);
@@ -386,7 +389,7 @@ std::optional<Lookalike> PopularPackages::by_edit(const std::string& key) const 
     const auto consider = [&](uint32_t id) {
         if (best && *best <= id)
             return;
-        const auto popular = normalize_name(ecosystem_, names_[id]);
+        const auto& popular = keys_[id];
         const auto edit = single_edit(key, popular);
         if (edit == EditKind::none)
             return;
@@ -435,7 +438,7 @@ std::optional<Lookalike> PopularPackages::by_scope(const std::string& key) const
         if (candidates == scoped_by_bare_.end())
             return std::nullopt;
         for (const auto id : candidates->second) {
-            const auto popular = normalize_name(ecosystem_, names_[id]);
+            const auto& popular = keys_[id];
             const auto popular_scope = popular.substr(1, popular.find('/') - 1);
             const bool similar = single_edit(scope, popular_scope) != EditKind::none ||
                                  lookalike_skeleton(scope) == lookalike_skeleton(popular_scope);
