@@ -29,6 +29,7 @@ void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code)
 void add_apply_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_doctor_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_selftest_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_db_commands(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 Result<DataDir> find_data(const GlobalOptions& global);
 

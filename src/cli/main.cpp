@@ -8,6 +8,7 @@
 #include "cli/cli.hpp"
 #include "core/exit_code.hpp"
 #include "hazmat_version.hpp"
+#include "scan/deps/vulnerability_db.hpp"
 
 namespace hazmat::cli {
 
@@ -38,6 +39,7 @@ std::string version_text() {
     if (auto data = locate_data_dir(std::nullopt)) {
         text += fmt::format("\nrules {}\ndata {}\ndata directory {}", data->rules_version(),
                             data->data_version(), data->root.string());
+        text += "\n" + deps::describe_databases(*data);
     } else {
         text += "\nrules and data: not found (" + data.error().message + ")";
     }
@@ -88,6 +90,7 @@ int main(int argc, char** argv) {
     add_apply_command(app, global, exit_code);
     add_doctor_command(app, global, exit_code);
     add_selftest_command(app, global, exit_code);
+    add_db_commands(app, global, exit_code);
 
     app.parse_complete_callback([&] { configure_logging(global); });
 

@@ -38,6 +38,15 @@ std::string DataDir::data_version() const {
     return read_version(data() / "VERSION");
 }
 
+std::optional<fs::path> user_data_dir() {
+    // The XDG base directory specification ignores relative values.
+    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg == '/')
+        return fs::path(xdg) / "hazmat";
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+        return fs::path(home) / ".local" / "share" / "hazmat";
+    return std::nullopt;
+}
+
 fs::path executable_path() {
     std::error_code ec;
     auto path = fs::read_symlink("/proc/self/exe", ec);

@@ -30,6 +30,12 @@ struct DataDir {
 // The error says every place that was tried.
 Result<DataDir> locate_data_dir(const std::optional<std::filesystem::path>& explicit_dir);
 
+// The user's own hazmat data directory, `$XDG_DATA_HOME/hazmat` (by default
+// `~/.local/share/hazmat`): where `hazmat db import` keeps the advisories a
+// user imported, consulted before the shipped ones. Not created here;
+// nullopt when neither XDG_DATA_HOME (absolute) nor HOME is set.
+std::optional<std::filesystem::path> user_data_dir();
+
 // Absolute path of the running executable (from /proc/self/exe).
 std::filesystem::path executable_path();
 

@@ -25,7 +25,7 @@ const RuleRegistry& RuleRegistry::builtin() {
     static const RuleRegistry registry = [] {
         std::vector<RuleInfo> rules;
         for (const auto table : {scan_rules(), model_rules(), pickle_rules(), secret_rules(),
-                                 run_rules(), code_rules(), ci_rules()}) {
+                                 run_rules(), code_rules(), ci_rules(), dependency_rules()}) {
             rules.insert(rules.end(), table.begin(), table.end());
         }
         return RuleRegistry(std::move(rules));

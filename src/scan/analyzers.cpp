@@ -18,6 +18,7 @@
 #include "scan/secrets/secrets_analyzer.hpp"
 #include "scan/code/code_analyzer.hpp"
 #include "scan/yara/yara_analyzer.hpp"
+#include "scan/deps/dependency_analyzer.hpp"
 
 namespace hazmat {
 
@@ -67,6 +68,11 @@ Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& opti
     if (!policy)
         return policy.error();
     analyzers.push_back(std::make_unique<PickleAnalyzer>(std::move(policy).value()));
+
+    auto dependencies = deps::make_dependency_analyzer(options.data);
+    if (!dependencies)
+        return dependencies.error();
+    analyzers.push_back(std::move(dependencies).value());
 
     for (auto& analyzer : code::code_analyzers(options.scan_roots))
         analyzers.push_back(std::move(analyzer));
