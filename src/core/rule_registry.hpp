@@ -49,9 +49,9 @@ std::span<const RuleInfo> pickle_rules();  // HZ-PKL-*: pickle payloads
 // HZ-SEC-*: leaked credentials. Built at first use from the rule data files
 // compiled into the binary (rules/secrets/*.toml), so it is not constant-initialized.
 std::span<const RuleInfo> secret_rules();
-std::span<const RuleInfo> run_rules();     // HZ-RUN-*: what a sandboxed program tried
-std::span<const RuleInfo> code_rules();    // HZ-CODE-*: source code, install hooks, containers
-std::span<const RuleInfo> ci_rules();      // HZ-CI-*: CI workflows
+std::span<const RuleInfo> run_rules();         // HZ-RUN-*: what a sandboxed program tried
+std::span<const RuleInfo> code_rules();        // HZ-CODE-*: source code, install hooks, containers
+std::span<const RuleInfo> ci_rules();          // HZ-CI-*: CI workflows
 std::span<const RuleInfo> dependency_rules();  // HZ-DEP-*: dependencies
 
 }  // namespace hazmat

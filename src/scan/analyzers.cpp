@@ -1,8 +1,9 @@
 #include "scan/analyzers.hpp"
 
 #include "core/archive/archive_analyzers.hpp"
+#include "scan/code/code_analyzer.hpp"
+#include "scan/deps/dependency_analyzer.hpp"
 #include "scan/models/distcp.hpp"
-#include "scan/models/torchscript_code.hpp"
 #include "scan/models/gguf.hpp"
 #include "scan/models/huggingface.hpp"
 #include "scan/models/keras_archive.hpp"
@@ -13,12 +14,11 @@
 #include "scan/models/savedmodel.hpp"
 #include "scan/models/torch_archive.hpp"
 #include "scan/models/torch_legacy.hpp"
+#include "scan/models/torchscript_code.hpp"
 #include "scan/pickle/callable_policy.hpp"
 #include "scan/pickle/pickle_analyzer.hpp"
 #include "scan/secrets/secrets_analyzer.hpp"
-#include "scan/code/code_analyzer.hpp"
 #include "scan/yara/yara_analyzer.hpp"
-#include "scan/deps/dependency_analyzer.hpp"
 
 namespace hazmat {
 

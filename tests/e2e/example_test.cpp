@@ -1,8 +1,14 @@
 // examples/sentiment-demo is the project a user would download. Its README's
 // "Expected hazmat findings" section is the contract checked here: exactly one
-// finding above info, at the member and byte offset the README gives.
+// finding at high or above, at the member and byte offset the README gives,
+// and the advice below high at the lines it gives.
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "cli_runner.hpp"
 
@@ -29,9 +35,13 @@ TEST(SentimentDemo, ReportsOnlyTheHiddenShellCall) {
     const auto report = scan_example(exit_code);
     EXPECT_EQ(exit_code, 1);
 
-    const auto findings = findings_above_info(report);
-    ASSERT_EQ(findings.size(), 1u) << report.dump(2);
-    const auto& finding = findings[0];
+    std::vector<nlohmann::json> blocking;
+    for (const auto& finding : report["findings"]) {
+        if (finding["severity"] == "critical" || finding["severity"] == "high")
+            blocking.push_back(finding);
+    }
+    ASSERT_EQ(blocking.size(), 1u) << report.dump(2);
+    const auto& finding = blocking[0];
     EXPECT_EQ(finding["rule_id"], "HZ-PKL-002");
     EXPECT_EQ(finding["severity"], "critical");
     EXPECT_EQ(chain_of(finding),
@@ -40,6 +50,26 @@ TEST(SentimentDemo, ReportsOnlyTheHiddenShellCall) {
     EXPECT_EQ(finding["location"]["offset"], kPayloadImportOffset);
     const auto evidence = finding["evidence"].dump();
     EXPECT_NE(evidence.find(kPayloadCallEvidence), std::string::npos) << evidence;
+}
+
+TEST(SentimentDemo, AdviceBelowHighIsWhereTheReadmeSaysItIs) {
+    int exit_code = -1;
+    const auto report = scan_example(exit_code);
+    std::vector<std::tuple<std::string, std::string, std::string, int>> advice;
+    for (const auto& finding : findings_above_info(report)) {
+        if (finding["rule_id"] == "HZ-PKL-002")
+            continue;
+        advice.emplace_back(finding["rule_id"], finding["severity"],
+                            finding["location"]["chain"][0]["name"],
+                            finding["location"].value("line", 0));
+    }
+    std::sort(advice.begin(), advice.end());
+    const std::string predict = "examples/sentiment-demo/predict.py";
+    const std::string requirements = "examples/sentiment-demo/requirements.txt";
+    EXPECT_EQ(advice, (decltype(advice){{"HZ-CODE-070", "medium", predict, 14},
+                                        {"HZ-CODE-070", "medium", predict, 15},
+                                        {"HZ-CODE-072", "medium", predict, 12},
+                                        {"HZ-DEP-003", "low", requirements, 1}}));
 }
 
 TEST(SentimentDemo, ExaminesEveryModel) {

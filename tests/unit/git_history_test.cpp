@@ -64,7 +64,8 @@ class GitRepository {
 
 const Dispatcher& history_dispatcher() {
     static const auto dispatcher = [] {
-        auto built = build_history_dispatcher(AnalyzerOptions{DataDir{HAZMAT_SOURCE_DIR}, {}});
+        auto built =
+            build_history_dispatcher(AnalyzerOptions{DataDir{HAZMAT_BUILD_DATA_DIR}, {}, {}, {}});
         if (!built)
             std::abort();
         return std::move(*built);

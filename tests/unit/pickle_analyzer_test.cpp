@@ -251,7 +251,7 @@ TEST(PickleAnalyzer, UserAllowedDangerousCallableIsReportedAsInfo) {
 }
 
 TEST(PickleAnalyzer, IsRegisteredWithTheShippedPolicy) {
-    AnalyzerOptions options{DataDir{HAZMAT_BUILD_DATA_DIR}, {}};
+    AnalyzerOptions options{DataDir{HAZMAT_BUILD_DATA_DIR}, {}, {}, {}};
     auto dispatcher = build_dispatcher(options);
     ASSERT_TRUE(dispatcher.ok()) << dispatcher.error().message;
     bool found = false;
@@ -263,7 +263,7 @@ TEST(PickleAnalyzer, IsRegisteredWithTheShippedPolicy) {
 TEST(PickleAnalyzer, MalformedUserAllowListStopsTheStart) {
     const auto path = std::filesystem::temp_directory_path() / "hazmat-bad-allow.toml";
     std::ofstream(path) << "[[allow]]\nname = \"a.b\"\n";
-    AnalyzerOptions options{DataDir{HAZMAT_BUILD_DATA_DIR}, {path}};
+    AnalyzerOptions options{DataDir{HAZMAT_BUILD_DATA_DIR}, {path}, {}, {}};
     auto dispatcher = build_dispatcher(options);
     ASSERT_FALSE(dispatcher.ok());
     EXPECT_EQ(dispatcher.error().message, path.string() + ":1:1: entry 'a.b' has no 'why'");

@@ -11,7 +11,7 @@ namespace hazmat::testing {
 
 const Dispatcher& secrets_dispatcher() {
     static const auto dispatcher = [] {
-        AnalyzerOptions options{DataDir{HAZMAT_SOURCE_DIR}, {}};
+        AnalyzerOptions options{DataDir{HAZMAT_BUILD_DATA_DIR}, {}, {}, {}};
         auto built = build_dispatcher(options);
         if (!built) {
             ADD_FAILURE() << built.error().message;

@@ -207,10 +207,8 @@ bool is_conda_default_channel(std::string_view channel) {
 
 class ManifestCheck {
   public:
-    ManifestCheck(
-        const DependencyData& data, const Manifest& manifest, const Location& where,
-        FindingSink& sink,
-        const DependencyChecker& checker)
+    ManifestCheck(const DependencyData& data, const Manifest& manifest, const Location& where,
+                  FindingSink& sink, const DependencyChecker& checker)
         : data_(data), manifest_(manifest), where_(where), sink_(sink), checker_(checker) {}
 
     void run() {
@@ -702,9 +700,9 @@ const DependencyChecker::NameFacts& DependencyChecker::facts(Ecosystem ecosystem
     computed.lookalike = popular.lookalike(name);
     computed.rank = popular.rank(name);
     static const std::vector<Advisory> kNone;
-    computed.advisories = data_.advisories
-                              ? &data_.advisories->lookup(ecosystem, normalize_name(ecosystem, name))
-                              : &kNone;
+    computed.advisories =
+        data_.advisories ? &data_.advisories->lookup(ecosystem, normalize_name(ecosystem, name))
+                         : &kNone;
     std::lock_guard lock(mutex_);
     return facts_.emplace(std::move(key), std::move(computed)).first->second;
 }

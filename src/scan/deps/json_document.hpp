@@ -37,8 +37,12 @@ class LineCountingIterator {
         ++*this;
         return copy;
     }
-    bool operator==(const LineCountingIterator& other) const { return position_ == other.position_; }
-    bool operator!=(const LineCountingIterator& other) const { return position_ != other.position_; }
+    bool operator==(const LineCountingIterator& other) const {
+        return position_ == other.position_;
+    }
+    bool operator!=(const LineCountingIterator& other) const {
+        return position_ != other.position_;
+    }
 
   private:
     const char* position_;

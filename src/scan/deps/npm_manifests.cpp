@@ -196,7 +196,8 @@ Dependency lock_dependency(const LockEntry& entry) {
 // megabytes, and only a handful of fields per entry matter.
 class PackageLockReader {
   public:
-    PackageLockReader(const uint32_t& line, Manifest& manifest) : line_(line), manifest_(manifest) {}
+    PackageLockReader(const uint32_t& line, Manifest& manifest)
+        : line_(line), manifest_(manifest) {}
 
     bool null() { return true; }
     bool boolean(bool value) {
@@ -254,8 +255,8 @@ class PackageLockReader {
                 // "node_modules/a/node_modules/@s/b" is @s/b; "" is the
                 // project itself and other paths are workspace folders.
                 const auto marker = parent.key.rfind("node_modules/");
-                entry.name = marker == std::string::npos ? std::string()
-                                                         : parent.key.substr(marker + 13);
+                entry.name =
+                    marker == std::string::npos ? std::string() : parent.key.substr(marker + 13);
             }
             entries_.push_back(std::move(entry));
         }
@@ -269,8 +270,7 @@ class PackageLockReader {
             auto entry = std::move(entries_.back());
             entries_.pop_back();
             if (!entry.name.empty())
-                (kind == Kind::package_entry ? packages_ : tree_).push_back(
-                    lock_dependency(entry));
+                (kind == Kind::package_entry ? packages_ : tree_).push_back(lock_dependency(entry));
         }
         return true;
     }
@@ -282,7 +282,8 @@ class PackageLockReader {
         frames_.pop_back();
         return true;
     }
-    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
+    bool parse_error(std::size_t position, const std::string&,
+                     const nlohmann::detail::exception& e) {
         error_position = position;
         error = e.what();
         return false;

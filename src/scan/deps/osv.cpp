@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <variant>
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "scan/deps/version_set.hpp"
 
@@ -135,7 +135,7 @@ std::string_view kind_name(OsvEvent::Kind kind) {
 template <typename V>
 struct Compiled {
     VersionSet<V> affected;
-    std::vector<V> fixed;                      // every `fixed` bound, sorted
+    std::vector<V> fixed;                           // every `fixed` bound, sorted
     std::vector<std::pair<V, std::string>> listed;  // explicit versions that parse
     bool incomplete = false;
 };
@@ -145,7 +145,6 @@ struct CompiledRanges {
 };
 
 namespace {
-
 
 Result<pep440::Version> parse_as(const pep440::Version*, std::string_view text) {
     return pep440::parse_version(text);

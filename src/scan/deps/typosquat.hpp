@@ -65,7 +65,7 @@ class PopularPackages {
 
     Ecosystem ecosystem_;
     std::vector<std::string> names_;
-    std::vector<std::string> keys_;  // names_ normalised, same order
+    std::vector<std::string> keys_;                          // names_ normalised, same order
     std::unordered_map<std::string, uint32_t> by_key_;       // normalised name -> id
     std::unordered_map<std::string, uint32_t> by_skeleton_;  // look-alike skeleton -> id
     // (hash of the name with one letter dropped, id), sorted: a flat index

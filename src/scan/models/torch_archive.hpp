@@ -54,8 +54,9 @@ class TorchArchiveAnalyzer : public Analyzer {
   public:
     std::string_view name() const override { return "pytorch-zip"; }
     bool accepts(const Blob& blob, Format sniffed) const override;
-    // The zip analyzer identifies the container; this one only classifies it.
-    bool identifies_format() const override { return false; }
+    // A format analyzer like the zip one: when an analyzer claims the blob
+    // whole (a distributed-checkpoint shard), it stands aside with the zip
+    // analyzer, and the archive handed back is classified there, once.
     void analyze(const Blob& blob, Format sniffed, ScanContext& context) const override;
 };
 

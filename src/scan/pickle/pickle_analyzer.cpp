@@ -250,6 +250,7 @@ class BlobScan {
     bool halted_ = false;  // a limit or the deadline ended the scan
 
     // Legacy torch.save layout.
+    bool magic_seen_ = false;
     bool legacy_ = false;
     bool legacy_storage_done_ = false;
     std::unordered_map<std::string, uint64_t> storage_sizes_;  // key -> element size
@@ -563,7 +564,12 @@ bool BlobScan::run_stream(uint64_t start, Arrival arrival, uint64_t& next) {
     // after the STOP; only the C position is followed.
     next = outcome.end_offset;
     const Value& result = machine.result();
+    // A legacy checkpoint is recognised by its second pickle (the protocol
+    // version after the magic number); a magic-number pickle on its own is
+    // one part of a checkpoint that its analyzer split and counts.
     if (index == 0 && machine.integer_equals(result, kTorchMagic))
+        magic_seen_ = true;
+    if (index == 1 && magic_seen_)
         legacy_ = true;
     if (index == 1 && machine.integer_of(result) == kTorchProtocolVersion && streams_[0].stopped)
         legacy_ = true;
