@@ -29,6 +29,16 @@ bool is_valid(const fs::path& root) {
            fs::is_regular_file(root / "data" / "VERSION", ec);
 }
 
+// `$<variable>/hazmat`, or `~/<fallback>/hazmat`. The XDG base directory
+// specification ignores relative values.
+std::optional<fs::path> xdg_dir(const char* variable, const fs::path& fallback) {
+    if (const char* xdg = std::getenv(variable); xdg != nullptr && *xdg == '/')
+        return fs::path(xdg) / "hazmat";
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+        return fs::path(home) / fallback / "hazmat";
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::string DataDir::rules_version() const {
@@ -39,12 +49,11 @@ std::string DataDir::data_version() const {
 }
 
 std::optional<fs::path> user_data_dir() {
-    // The XDG base directory specification ignores relative values.
-    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg == '/')
-        return fs::path(xdg) / "hazmat";
-    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
-        return fs::path(home) / ".local" / "share" / "hazmat";
-    return std::nullopt;
+    return xdg_dir("XDG_DATA_HOME", fs::path(".local") / "share");
+}
+
+std::optional<fs::path> user_cache_dir() {
+    return xdg_dir("XDG_CACHE_HOME", ".cache");
 }
 
 fs::path executable_path() {

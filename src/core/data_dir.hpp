@@ -36,6 +36,12 @@ Result<DataDir> locate_data_dir(const std::optional<std::filesystem::path>& expl
 // nullopt when neither XDG_DATA_HOME (absolute) nor HOME is set.
 std::optional<std::filesystem::path> user_data_dir();
 
+// The user's own hazmat cache directory, `$XDG_CACHE_HOME/hazmat` (by default
+// `~/.cache/hazmat`): work that can be redone at any time, such as compiled
+// pattern databases. Not created here; nullopt when neither XDG_CACHE_HOME
+// (absolute) nor HOME is set.
+std::optional<std::filesystem::path> user_cache_dir();
+
 // Absolute path of the running executable (from /proc/self/exe).
 std::filesystem::path executable_path();
 

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -27,6 +30,40 @@ std::vector<Finding> with_rule(const std::vector<Finding>& findings, std::string
     std::copy_if(findings.begin(), findings.end(), std::back_inserter(out),
                  [&](const Finding& f) { return f.rule_id == id; });
     return out;
+}
+
+// The compiled rule database is cached per user; a damaged cache file must
+// neither fail the scan nor hide a token, and is replaced by a good one.
+TEST(SecretDetectorCache, DamagedCacheIsRebuiltAndStillFindsTokens) {
+    const auto cache_home = std::filesystem::temp_directory_path() /
+                            ("hazmat-cache-test-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(cache_home);
+    const char* saved = std::getenv("XDG_CACHE_HOME");
+    const std::string previous = saved != nullptr ? saved : "";
+    ::setenv("XDG_CACHE_HOME", cache_home.c_str(), 1);
+
+    const auto rules = secrets::load_rule_directory(HAZMAT_BUILD_DATA_DIR "/rules/secrets");
+    ASSERT_TRUE(rules) << rules.error().message;
+    ASSERT_TRUE(secrets::SecretDetector::build(*rules));
+    std::vector<std::filesystem::path> cached;
+    for (const auto& entry : std::filesystem::directory_iterator(cache_home / "hazmat"))
+        cached.push_back(entry.path());
+    ASSERT_EQ(cached.size(), 1u);
+    const auto good_size = std::filesystem::file_size(cached[0]);
+    EXPECT_GT(good_size, 1000u);
+    std::ofstream(cached[0], std::ios::trunc) << "not a vectorscan database";
+
+    const auto rebuilt = secrets::SecretDetector::build(*rules);
+    ASSERT_TRUE(rebuilt) << rebuilt.error().message;
+    const auto result = (*rebuilt)->detect("token = " + github_token() + "\n", {});
+    EXPECT_FALSE(result.detections.empty());
+    EXPECT_EQ(std::filesystem::file_size(cached[0]), good_size);
+
+    if (saved != nullptr)
+        ::setenv("XDG_CACHE_HOME", previous.c_str(), 1);
+    else
+        ::unsetenv("XDG_CACHE_HOME");
+    std::filesystem::remove_all(cache_home);
 }
 
 TEST(SecretValidators, GithubChecksumRejectsOneChangedCharacter) {

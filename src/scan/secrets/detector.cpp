@@ -3,17 +3,27 @@
 #include <fmt/format.h>
 #include <hs/hs.h>
 #include <re2/re2.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
 
+#include "core/data_dir.hpp"
+#include "core/finding.hpp"
 #include "scan/secrets/validators.hpp"
 
 namespace hazmat::secrets {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -53,6 +63,71 @@ struct ScratchDeleter {
     void operator()(hs_scratch_t* scratch) const { hs_free_scratch(scratch); }
 };
 using Scratch = std::unique_ptr<hs_scratch_t, ScratchDeleter>;
+
+// Compiling every rule into one database takes about a second, on every
+// run. The compiled database is kept in the user's cache directory under a
+// name derived from everything that went into it (the vectorscan version and
+// platform, every expression with its flags and id), so any change to the
+// rules or the library compiles afresh.
+std::optional<fs::path> cache_file(const std::vector<std::string>& expressions,
+                                   const std::vector<unsigned>& flags,
+                                   const std::vector<unsigned>& ids) {
+    const auto dir = user_cache_dir();
+    if (!dir)
+        return std::nullopt;
+    hs_platform_info_t platform{};
+    if (hs_populate_platform(&platform) != HS_SUCCESS)
+        return std::nullopt;
+    std::string material = hs_version();
+    material.append(reinterpret_cast<const char*>(&platform), sizeof platform);
+    for (size_t i = 0; i < expressions.size(); ++i)
+        material += fmt::format("\n{}\t{}\t{}", ids[i], flags[i], expressions[i]);
+    return *dir / fmt::format("secrets-{}.hsdb", sha256_hex(material).substr(0, 32));
+}
+
+// A cached database that cannot be deserialized (truncated, corrupted) is
+// removed, compiled again and stored afresh.
+hs_database_t* load_cached(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        return nullptr;
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    hs_database_t* db = nullptr;
+    if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) {
+        spdlog::debug("replacing the unreadable cached secret rules database {}", file.string());
+        std::error_code ec;
+        fs::remove(file, ec);
+        return nullptr;
+    }
+    return db;
+}
+
+// Best effort: a cache that cannot be written costs the next run a compile.
+// The file is written beside its final name and renamed, so a concurrent run
+// reads either nothing or a whole database.
+void store_cached(const fs::path& file, const hs_database_t* db) {
+    std::error_code ec;
+    if (fs::exists(file, ec))
+        return;
+    char* bytes = nullptr;
+    size_t length = 0;
+    if (hs_serialize_database(db, &bytes, &length) != HS_SUCCESS)
+        return;
+    const std::unique_ptr<char, decltype(&std::free)> owned(bytes, &std::free);
+    fs::create_directories(file.parent_path(), ec);
+    const auto temporary = file.string() + fmt::format(".{}.tmp", ::getpid());
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out.write(bytes, static_cast<std::streamsize>(length));
+        if (!out) {
+            fs::remove(temporary, ec);
+            return;
+        }
+    }
+    fs::rename(temporary, file, ec);
+    if (ec)
+        fs::remove(temporary, ec);
+}
 
 std::string escape_literal(std::string_view literal) {
     std::string out;
@@ -266,11 +341,12 @@ Result<bool> SecretDetector::Impl::compile() {
     std::vector<const char*> pointers;
     for (const auto& expression : expressions)
         pointers.push_back(expression.c_str());
-    hs_database_t* db = nullptr;
+    const auto cached = cache_file(expressions, flags, ids);
+    hs_database_t* db = cached ? load_cached(*cached) : nullptr;
     hs_compile_error_t* error = nullptr;
-    if (hs_compile_multi(pointers.data(), flags.data(), ids.data(),
-                         static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK, nullptr, &db,
-                         &error) != HS_SUCCESS) {
+    if (db == nullptr && hs_compile_multi(pointers.data(), flags.data(), ids.data(),
+                                          static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK,
+                                          nullptr, &db, &error) != HS_SUCCESS) {
         const std::string message = error->message;
         const int index = error->expression;
         hs_free_compile_error(error);
@@ -280,6 +356,8 @@ Result<bool> SecretDetector::Impl::compile() {
         return Error{fmt::format("secret rules: vectorscan cannot compile {}: {}", which, message)};
     }
     database.reset(db);
+    if (cached)
+        store_cached(*cached, db);
     hs_scratch_t* scratch = nullptr;
     if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
         return Error{"secret rules: cannot allocate vectorscan scratch space"};
