@@ -20,12 +20,16 @@ std::string extension_of(std::string_view name) {
 
 bool name_claims_model(std::string_view name) {
     // Extensions under which frameworks save objects that may run code when
-    // loaded. Formats hazmat parses fully are still listed: if the content
-    // does not match what the name claims, that mismatch needs a look.
-    static constexpr std::array<std::string_view, 23> kModelExtensions = {
-        ".pkl",  ".pickle", ".pt",   ".pth",    ".bin",         ".ckpt", ".joblib", ".npy",
-        ".npz",  ".dill",   ".sav",  ".distcp", ".safetensors", ".h5",   ".hdf5",   ".keras",
-        ".onnx", ".gguf",   ".ggml", ".pb",     ".tflite",      ".mar",  ".nemo",
+    // loaded, and the archive and compression formats models travel in.
+    // Formats hazmat parses fully are still listed: if the content does not
+    // match what the name claims, that mismatch needs a look (a "zip" that
+    // no reader opens would otherwise pass unexamined).
+    static constexpr std::array<std::string_view, 33> kModelExtensions = {
+        ".pkl",  ".pickle", ".pt",   ".pth",  ".bin",    ".ckpt",        ".joblib",
+        ".npy",  ".npz",    ".dill", ".sav",  ".distcp", ".safetensors", ".h5",
+        ".hdf5", ".keras",  ".onnx", ".gguf", ".ggml",   ".pb",          ".tflite",
+        ".mar",  ".nemo",   ".zip",  ".tar",  ".tgz",    ".gz",          ".bz2",
+        ".xz",   ".zst",    ".lz4",  ".7z",   ".lzma",
     };
     const auto ext = extension_of(name);
     return std::find(kModelExtensions.begin(), kModelExtensions.end(), ext) !=

@@ -63,7 +63,7 @@ void Dispatcher::dispatch(const Blob& blob, std::optional<Format> declared,
     if (!identified && name_claims_model(blob.name)) {
         context.report(Finding::make(
             rules::kScanUnknownModel,
-            fmt::format("'{}' is named like a model or serialized object, but its content "
+            fmt::format("'{}' is named like a model, serialized object or archive, but its content "
                         "matches no format hazmat can verify.",
                         blob.name),
             blob.location));

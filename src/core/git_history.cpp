@@ -146,6 +146,13 @@ class HistoryReader {
     // Refuses repositories whose metadata reaches outside the target.
     bool preflight() {
         std::error_code ec;
+        if (!fs::is_directory(fs::symlink_status(gitdir_, ec))) {
+            report(rules::kScanUnreadable,
+                   "Git history not examined: .git is not a directory but a pointer to a "
+                   "repository elsewhere (a linked worktree or a submodule checkout). Scan that "
+                   "repository to examine its history, or pass --no-history.");
+            return false;
+        }
         const auto root = fs::weakly_canonical(gitdir_.parent_path(), ec);
         const auto gitdir = fs::weakly_canonical(gitdir_, ec);
         if (ec || !is_within(gitdir, root)) {
@@ -458,13 +465,17 @@ class HistorySink : public FindingSink {
     }
 
     // Reports one finding per rule, path and value, annotated.
+    // A value whose HEAD version is also the file in the working tree is
+    // left to the working tree's scan, which reports it once under the same
+    // path (reporting it from history too would count one leak twice).
     void flush(const std::vector<BlobRecord>& blobs, const OidSet& at_head,
-               const std::string& display) {
+               const std::string& display, const fs::path& work_tree) {
         struct Group {
             size_t first = SIZE_MAX;
             Finding* finding = nullptr;
             size_t versions = 0;
             bool at_head = false;
+            bool in_work_tree = false;
         };
         std::map<std::string, Group> groups;
         for (auto& [blob, finding] : findings_) {
@@ -476,13 +487,19 @@ class HistorySink : public FindingSink {
                              '\0' + finding.fingerprint_key;
             auto& group = groups[key];
             ++group.versions;
-            group.at_head = group.at_head || at_head.contains(blobs[blob].blob);
+            if (at_head.contains(blobs[blob].blob)) {
+                group.at_head = true;
+                group.in_work_tree =
+                    group.in_work_tree || same_as_work_tree(blobs[blob], work_tree);
+            }
             if (blob < group.first) {
                 group.first = blob;
                 group.finding = &finding;
             }
         }
         for (auto& [key, group] : groups) {
+            if (group.in_work_tree)
+                continue;
             const auto& record = blobs[group.first];
             Finding finding = std::move(*group.finding);
             if (record.commit) {
@@ -507,6 +524,21 @@ class HistorySink : public FindingSink {
     }
 
   private:
+    // Whether the working tree holds exactly this blob at its path (no
+    // uncommitted edit, no line-ending filter changing the bytes).
+    static bool same_as_work_tree(const BlobRecord& record, const fs::path& work_tree) {
+        if (work_tree.empty() || record.path.empty())
+            return false;
+        const auto file = work_tree / record.path;
+        std::error_code ec;
+        if (!fs::is_regular_file(fs::symlink_status(file, ec)))
+            return false;
+        git_oid oid;
+        if (git_odb_hashfile(&oid, file.c_str(), GIT_OBJECT_BLOB) != 0)
+            return false;
+        return git_oid_equal(&oid, &record.blob) != 0;
+    }
+
     FindingSink& out_;
     std::mutex mutex_;
     std::vector<std::pair<size_t, Finding>> findings_;
@@ -595,8 +627,10 @@ void scan_blobs(HistoryReader& reader, const std::vector<BlobRecord>& blobs,
 }  // namespace
 
 bool has_git_directory(const fs::path& target) {
+    // A `.git` file (a linked worktree, a submodule checkout) counts too:
+    // preflight reports that its history lives elsewhere.
     std::error_code ec;
-    return fs::is_directory(fs::symlink_status(target / ".git", ec));
+    return fs::exists(fs::symlink_status(target / ".git", ec));
 }
 
 void scan_git_history(const fs::path& target, const std::string& display,
@@ -621,7 +655,7 @@ void scan_git_history(const fs::path& target, const std::string& display,
 
     HistorySink history(sink);
     scan_blobs(reader, blobs, dispatcher, limits, options, history, report);
-    history.flush(blobs, at_head, display);
+    history.flush(blobs, at_head, display, target);
     for (size_t i = 0; i < blobs.size(); ++i)
         sink.count_format("git-blob");
 }

@@ -1,6 +1,10 @@
 #include "core/report.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/rule_ids.hpp"
@@ -91,6 +95,44 @@ void Report::finish() {
     };
     findings_.erase(std::unique(findings_.begin(), findings_.end(), same), findings_.end());
     compute_outcomes();
+    collapse_repeats();
+}
+
+void Report::collapse_repeats() {
+    // (rule, severity, file on disk) -> findings of that kind so far.
+    std::map<std::tuple<std::string, Severity, std::string>, size_t> seen;
+    std::map<std::tuple<std::string, Severity, std::string>, std::vector<const Finding*>> extra;
+    std::vector<Finding> kept;
+    kept.reserve(findings_.size());
+    for (auto& finding : findings_) {
+        // A finding with a fingerprint stays: a baseline must be able to
+        // name each one.
+        auto key = std::make_tuple(finding.rule_id, finding.severity, finding.location.file());
+        if (!finding.fingerprint.empty() || ++seen[key] <= kMaxRepeatsPerFile) {
+            kept.push_back(std::move(finding));
+            continue;
+        }
+        extra[key].push_back(&finding);
+    }
+    for (const auto& [key, rest] : extra) {
+        const auto& [rule_id, severity, file] = key;
+        Location where;
+        where.chain.push_back({LocationPart::Kind::file, file});
+        auto summary = Finding::make(
+            rule_id,
+            fmt::format("{} more findings of this rule at this severity in this file are not "
+                        "listed one by one; the first {} are.",
+                        rest.size(), kMaxRepeatsPerFile),
+            std::move(where));
+        summary.with_severity(severity);
+        for (size_t i = 0; i < rest.size() && i < 5; ++i)
+            summary.with_evidence("also at " + rest[i]->location.to_display());
+        if (rest.size() > 5)
+            summary.with_evidence(fmt::format("and {} more", rest.size() - 5));
+        kept.push_back(std::move(summary));
+    }
+    findings_ = std::move(kept);
+    std::stable_sort(findings_.begin(), findings_.end(), finding_order);
 }
 
 void Report::compute_outcomes() {

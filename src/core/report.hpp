@@ -113,6 +113,11 @@ class Report : public FindingSink {
   private:
     mutable std::mutex mutex_;
     void compute_outcomes();
+    // Keeps the first kMaxRepeatsPerFile findings of one rule and severity
+    // in one file and replaces the rest with one finding that counts them
+    // (a crafted archive can otherwise produce thousands of the same fact).
+    void collapse_repeats();
+    static constexpr size_t kMaxRepeatsPerFile = 20;
 
     std::vector<Finding> findings_;
     ScanStats stats_;

@@ -1,5 +1,6 @@
 // Every model fixture of tests/fixtures/models, scanned through the CLI, must
-// produce exactly the findings tests/fixtures/models/MANIFEST.md lists: rule,
+// produce exactly the findings tests/fixtures/models/MANIFEST.md lists (and
+// every container fixture of tests/fixtures/archive the findings below): rule,
 // severity and location chain of everything above info, plus the formats
 // hazmat recognised. Benign fixtures come from the real frameworks; malicious
 // ones carry harmless payloads and are only ever scanned.
@@ -8,6 +9,9 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
+#include <tuple>
+#include <utility>
 
 #include "cli_runner.hpp"
 
@@ -162,6 +166,113 @@ std::vector<FixtureCase> malicious_cases() {
     };
 }
 
+// Containers that hide a pickle the way real attacks do, and containers that
+// attack the extraction itself; each through the whole pipeline.
+std::vector<FixtureCase> archive_cases() {
+    const auto path = [](const std::string& name) { return "archive/" + name; };
+    const auto payload = [&](const std::string& name, Chain chain) {
+        return FixtureCase{name, "", {{"HZ-PKL-002", "critical", std::move(chain)}}, {}, {}};
+    };
+    std::vector<FixtureCase> cases = {
+        payload("PickleUnderTextMemberName",
+                file(path("pickle_in_zip.zip")) + member("weights.txt")),
+        payload("ProtocolZeroPickleUnderMarkdownName",
+                file(path("pickle0_in_zip.zip")) + member("notes.md")),
+        payload("NestedZip", file(path("nested.zip")) + member("inner.zip") + member("data.pkl")),
+        payload("ZipInGzippedTar", file(path("nested.tar.gz")) + decompressed("gzip") +
+                                       member("inner.zip") + member("data.pkl")),
+        payload("TarWrapped", file(path("payload.tar")) + member("data/payload.txt")),
+        payload("SevenZipWrapped", file(path("payload.7z")) + member("weights.txt")),
+        payload("Zip64", file(path("zip64.zip")) + member("archive/data.pkl")),
+        payload("Zip64InLocalHeaderOnly",
+                file(path("zip64_local.zip")) + member("archive/data.pkl")),
+        payload("MultiMemberGzip", file(path("multi_member.gz")) + decompressed("gzip")),
+    };
+    for (const auto& [name, codec] :
+         std::vector<std::pair<std::string, std::string>>{{"gz", "gzip"},
+                                                          {"bz2", "bzip2"},
+                                                          {"xz", "xz"},
+                                                          {"lzma", "lzma"},
+                                                          {"lz4", "lz4"},
+                                                          {"zst", "zstd"},
+                                                          {"z", "zlib"}}) {
+        cases.push_back(
+            payload("Compressed_" + name, file(path("pickle." + name)) + decompressed(codec)));
+    }
+    for (const auto& [test, fixture, pickle_member] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"BadCrc", "bad_crc.zip", "archive/data.pkl"},
+             {"OddFlagBits", "odd_flags.zip", "archive/data.pkl"},
+             {"LocalAndCentralNamesDisagree", "name_mismatch.zip", "model/data.pkl"},
+             {"PrependedDataAbsoluteOffsets", "prepended_absolute.zip", "archive/data.pkl"},
+             {"PrependedDataRelativeOffsets", "prepended_relative.zip", "archive/data.pkl"}}) {
+        // The loader-like reader still finds the pickle; the tampering
+        // itself is a finding on the archive.
+        cases.push_back({test,
+                         path(fixture),
+                         {{"HZ-MDL-003", "medium", file(path(fixture))},
+                          {"HZ-PKL-002", "critical", file(path(fixture)) + member(pickle_member)}},
+                         {},
+                         {}});
+    }
+    cases.push_back({"StoredBzip2AndLzmaMembers",
+                     path("methods.zip"),
+                     {{"HZ-PKL-002", "critical", file(path("methods.zip")) + member("bzip2.txt")},
+                      {"HZ-PKL-002", "critical", file(path("methods.zip")) + member("lzma.txt")}},
+                     {},
+                     {}});
+    cases.push_back(
+        {"PathTraversal",
+         path("traversal.zip"),
+         {{"HZ-MDL-001", "high", file(path("traversal.zip")) + member("../../evil.txt")},
+          {"HZ-MDL-001", "high", file(path("traversal.zip")) + member("..\\..\\win.txt")},
+          {"HZ-MDL-001", "high", file(path("traversal.zip")) + member("/etc/cron.d/job")},
+          {"HZ-MDL-001", "high", file(path("traversal.zip")) + member("C:\\Windows\\evil.txt")}},
+         {},
+         {}});
+    cases.push_back({"TarLinks",
+                     path("links.tar"),
+                     {{"HZ-MDL-002", "high", file(path("links.tar")) + member("config")},
+                      {"HZ-MDL-002", "high", file(path("links.tar")) + member("hard")}},
+                     {},
+                     {}});
+    cases.push_back({"ZipSymlink",
+                     path("symlink.zip"),
+                     {{"HZ-MDL-002", "high", file(path("symlink.zip")) + member("link-to-ssh")}},
+                     {},
+                     {}});
+    cases.push_back({"EncryptedMemberIsUnverified",
+                     path("encrypted.zip"),
+                     {{"HZ-SCAN-003", "high", file(path("encrypted.zip")) + member("secret.pkl")}},
+                     {},
+                     {}});
+    cases.push_back({"UnsupportedMethodIsUnverified",
+                     path("unsupported_method.zip"),
+                     {{"HZ-SCAN-002", "high",
+                       file(path("unsupported_method.zip")) + member("archive/data.pkl")}},
+                     {},
+                     {}});
+    Chain deepest = file(path("recursive.zip"));
+    for (int level = 19; level >= 7; --level)
+        deepest = deepest + member("level" + std::to_string(level) + ".zip");
+    cases.push_back({"RecursionStopsAtTheDepthLimit",
+                     path("recursive.zip"),
+                     {{"HZ-SCAN-001", "high", deepest}},
+                     {},
+                     {}});
+    cases.push_back({"DoublyCompressedBomb",
+                     path("bomb.gz.gz"),
+                     {{"HZ-SCAN-001", "high",
+                       file(path("bomb.gz.gz")) + decompressed("gzip") + decompressed("gzip")}},
+                     {},
+                     {}});
+    for (auto& fixture : cases) {
+        if (fixture.target.empty())
+            fixture.target = fixture.above_info[0].chain[0].second;
+    }
+    return cases;
+}
+
 nlohmann::json scan_fixture(const FixtureCase& fixture, int& exit_code) {
     CliOptions options;
     options.cwd = fixtures_dir();
@@ -215,6 +326,8 @@ std::string case_name(const ::testing::TestParamInfo<FixtureCase>& info) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, BenignModelFixture, ::testing::ValuesIn(benign_cases()),
                          case_name);
 INSTANTIATE_TEST_SUITE_P(Fixtures, MaliciousModelFixture, ::testing::ValuesIn(malicious_cases()),
+                         case_name);
+INSTANTIATE_TEST_SUITE_P(Archives, MaliciousModelFixture, ::testing::ValuesIn(archive_cases()),
                          case_name);
 
 TEST(ModelFixtures, TorchScriptFindingListsEveryCodeMember) {

@@ -45,7 +45,7 @@ json archive_config(const std::string& fixture) {
 // The zip analyzer identifies the container in a real scan; alone, this
 // analyzer runs under a name that claims no model format.
 std::unique_ptr<hazmat::testing::AnalyzerRun> scan_archive(const std::string& fixture) {
-    return run_analyzer(std::make_unique<KerasArchiveAnalyzer>(), read_fixture(fixture), "m.zip");
+    return run_analyzer(std::make_unique<KerasArchiveAnalyzer>(), read_fixture(fixture), "m.archive");
 }
 
 KerasConfigAnalysis analyze_v3(const json& config) {
@@ -149,11 +149,11 @@ TEST(KerasConfig, HandsTorchModuleWrapperPickleToTheDispatcher) {
     ASSERT_EQ(run->findings().size(), 1u);
     const auto& finding = run->findings()[0];
     EXPECT_EQ(finding.rule_id, rules::kKerasTorchModule);
-    EXPECT_EQ(finding.location, location_of({file_part("m.zip"), member_part("config.json")}));
+    EXPECT_EQ(finding.location, location_of({file_part("m.archive"), member_part("config.json")}));
     EXPECT_TRUE(has_evidence(finding, "bytes of torch.save data"));
     ASSERT_EQ(run->dispatched.size(), 1u);
     EXPECT_EQ(run->dispatched[0].location,
-              location_of({file_part("m.zip"), member_part("config.json"),
+              location_of({file_part("m.archive"), member_part("config.json"),
                            embedded_part("TorchModuleWrapper module at config.layers[1]")}));
     EXPECT_EQ(run->dispatched[0].format, Format::zip);
     EXPECT_EQ(run->dispatched[0].depth, 2u);
@@ -250,7 +250,7 @@ TEST(KerasArchive, ReportsAtTheConfigMemberWithTheKerasVersion) {
     auto run = scan_archive("formats/malicious/keras_get_file.keras");
     ASSERT_EQ(run->findings().size(), 1u);
     EXPECT_EQ(run->findings()[0].location,
-              location_of({file_part("m.zip"), member_part("config.json")}));
+              location_of({file_part("m.archive"), member_part("config.json")}));
     EXPECT_TRUE(has_evidence(run->findings()[0], "written by Keras 3.3.3"));
     EXPECT_EQ(run->report.stats().formats.at("keras"), 1u);
 }
@@ -268,11 +268,11 @@ TEST(KerasArchive, UnparseableConfigIsUnverified) {
     const auto at = broken.find("{\"module\"");
     ASSERT_NE(at, std::string::npos);
     broken[at] = '[';
-    auto run = run_analyzer(std::make_unique<KerasArchiveAnalyzer>(), broken, "m.zip");
+    auto run = run_analyzer(std::make_unique<KerasArchiveAnalyzer>(), broken, "m.archive");
     ASSERT_EQ(run->findings().size(), 1u);
     EXPECT_EQ(run->findings()[0].rule_id, rules::kScanUnparseable);
     // The parse breaks at the ':' after '["module"'.
-    auto expected = location_of({file_part("m.zip"), member_part("config.json")});
+    auto expected = location_of({file_part("m.archive"), member_part("config.json")});
     expected.offset = 9;
     EXPECT_EQ(run->findings()[0].location, expected);
 }

@@ -137,6 +137,45 @@ TEST(GitHistory, KeyOnlyInMergeResolutionIsFound) {
     EXPECT_TRUE(has_evidence(found[0], "still present at HEAD in config.py"));
 }
 
+TEST(GitHistory, KeyCommittedAndInTheWorkingTreeIsReportedOnce) {
+    GitRepository repo;
+    const auto token = github_token("Wq3nR8vK2mTx6BpL9cJ4hYd7Fs1Gz5");
+    repo.write("settings.py", "token = '" + token + "'\n");
+    repo.git("add settings.py");
+    repo.git("commit -q -m settings");
+
+    // The working tree holds the committed version: one finding, from it.
+    auto found = scan_repository(repo.root());
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(part(found[0], LocationPart::Kind::commit), nullptr);
+    EXPECT_EQ(found[0].location.chain.back().name, (repo.root() / "settings.py").string());
+
+    // An uncommitted edit removed it: history is now the only place.
+    repo.write("settings.py", "token = None\n");
+    found = scan_repository(repo.root());
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_NE(part(found[0], LocationPart::Kind::commit), nullptr);
+    EXPECT_TRUE(has_evidence(found[0], "still present at HEAD in settings.py"));
+}
+
+TEST(GitHistory, GitFilePointingElsewhereIsReportedNotSkipped) {
+    GitRepository repo;
+    fs::remove_all(repo.root() / ".git");
+    repo.write(".git", "gitdir: /somewhere/else/.git/worktrees/x\n");
+    Scanner scanner(testing::secrets_dispatcher(), ScanLimits{}, 1);
+    scanner.enable_history(history_dispatcher(), GitHistoryOptions{});
+    Report report;
+    scanner.scan(repo.root(), report);
+    report.finish();
+    const auto& findings = report.findings();
+    const auto it = std::find_if(findings.begin(), findings.end(), [](const Finding& f) {
+        return f.rule_id == "HZ-SCAN-005" &&
+               f.message.find("not a directory but a pointer") != std::string::npos;
+    });
+    ASSERT_NE(it, findings.end());
+    EXPECT_EQ(it->severity, Severity::high);
+}
+
 TEST(GitHistory, KeyCommittedThenDeletedIsReportedOnceAsGoneFromHead) {
     GitRepository repo;
     const auto token = github_token("Pq3wE8rT5yU2iO9pA4sD7fG1hJ6kL0");
