@@ -45,7 +45,8 @@ json archive_config(const std::string& fixture) {
 // The zip analyzer identifies the container in a real scan; alone, this
 // analyzer runs under a name that claims no model format.
 std::unique_ptr<hazmat::testing::AnalyzerRun> scan_archive(const std::string& fixture) {
-    return run_analyzer(std::make_unique<KerasArchiveAnalyzer>(), read_fixture(fixture), "m.archive");
+    return run_analyzer(std::make_unique<KerasArchiveAnalyzer>(), read_fixture(fixture),
+                        "m.archive");
 }
 
 KerasConfigAnalysis analyze_v3(const json& config) {
