@@ -200,11 +200,8 @@ TEST(CodeRules, DockerSecretsInEnvAndArg) {
 
 TEST(CodeRules, DockerSettingsNamedLikeSecretsAreNotSecrets) {
     const auto scan = scan_source("Dockerfile",
-                                  "FROM debian
-ENV TOKENIZERS_PARALLELISM=false MAX_TOKENS=4096
-"
-                                  "ENV HF_TOKEN=hf_notarealtokenvalue
-");
+                                  "FROM debian\nENV TOKENIZERS_PARALLELISM=false MAX_TOKENS=4096\n"
+                                  "ENV HF_TOKEN=hf_notarealtokenvalue\n");
     const auto secrets = scan.of("HZ-CODE-091");
     ASSERT_THAT(secrets, SizeIs(1));
     EXPECT_EQ(secrets[0].location.line, 3u);

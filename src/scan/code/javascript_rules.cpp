@@ -908,10 +908,11 @@ void JavaScriptRules::visit_text(TSNode node, const Frame& frame) {
         return;
     const auto& content = value->text;
     const auto observe = [&](std::string_view rule, Signal own, SignalSet corroborators,
-                             std::string message) {
+                             std::string message, SignalSet amplifiers = {}) {
         auto observation = make(rule, node, frame, std::move(message));
         observation.own = {own};
         observation.corroborators = corroborators;
+        observation.amplifiers = amplifiers;
         observation.passive = true;
         log_.observe(std::move(observation));
     };
@@ -926,7 +927,7 @@ void JavaScriptRules::visit_text(TSNode node, const Frame& frame) {
         // (see the Python rule).
         observe(rules::kExfilEndpoint, Signal::exfil,
                 {Signal::credential, Signal::env_dump, Signal::decode},
-                fmt::format("Names a {} ({}).", *what, shorten(content)));
+                fmt::format("Names a {} ({}).", *what, shorten(content)), {Signal::network});
     }
     if (auto what = assistant_bypass(content)) {
         record(frame, Signal::assistant, node, *what);

@@ -1086,8 +1086,10 @@ void PythonRules::check_string_indicators(const LiteralValue& value, TSNode at,
         // Not `network`: an endpoint is only ever used by a network call, so
         // the call that posts to the webhook is the same fact, not a second
         // one (a Slack notifier in a training script). What makes it worse is
-        // something worth stealing or a payload that hides it.
+        // something worth stealing or a payload that hides it; then the
+        // network call is what sends it.
         observation.corroborators = {Signal::credential, Signal::env_dump, Signal::decode};
+        observation.amplifiers = {Signal::network};
         observation.passive = true;
         record(frame.scope, Signal::exfil, at, *what);
         log_.observe(std::move(observation));
