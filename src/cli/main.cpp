@@ -123,16 +123,17 @@ std::string usage_error(const CLI::App& app, const CLI::ParseError& error, int a
     std::vector<std::string> commands;
     for (const auto* command : app.get_subcommands([](const CLI::App*) { return true; }))
         commands.push_back(command->get_name());
-    const auto* run = app.get_subcommand_no_throw("run");
+    const auto parsed = app.get_subcommands();
+    const bool run = !parsed.empty() && parsed.front()->get_name() == "run";
     const auto extras = in_given_order(app.remaining(true), argc, argv);
-    if (app.get_subcommands().empty()) {
+    if (parsed.empty()) {
         if (!extras.empty() && !extras.front().starts_with('-')) {
             return fmt::format("unknown command '{}'; the commands are: {}",
                                extras.front().substr(0, 80), fmt::join(commands, ", "));
         }
         return fmt::format("{}; the commands are: {}", error.what(), fmt::join(commands, ", "));
     }
-    if (run != nullptr && run->parsed() && !extras.empty()) {
+    if (run && !extras.empty()) {
         return fmt::format(
             "unexpected arguments '{}'; put '--' before the command to run: "
             "hazmat run [OPTIONS] [DIR] -- COMMAND [ARGS...]",
