@@ -41,6 +41,13 @@ bool use_color(const GlobalOptions& global, bool writing_to_file);
 // the sandboxed program) or stdout.
 bool write_report(const std::string& text, const std::string& path, bool default_to_stderr);
 
+// A check for options that take a positive number (seconds, cores): rejects
+// zero, negative and non-numeric values with a message that says so.
+CLI::Validator positive_number(const std::string& what);
+
+// The severities --fail-on accepts, in any case ("HIGH" is "high").
+CLI::Validator severity_name();
+
 // Prints "hazmat: <message>" to stderr.
 void print_error(std::string_view message);
 

@@ -1,13 +1,18 @@
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <exception>
+#include <set>
 
 #include "cli/cli.hpp"
 #include "core/exit_code.hpp"
 #include "hazmat_version.hpp"
+#include "report/render.hpp"
 #include "scan/deps/vulnerability_db.hpp"
 
 namespace hazmat::cli {
@@ -28,8 +33,27 @@ bool use_color(const GlobalOptions& global, bool writing_to_file) {
     return isatty(STDOUT_FILENO) == 1;
 }
 
+CLI::Validator positive_number(const std::string& what) {
+    return CLI::Validator(
+        [what](std::string& input) -> std::string {
+            double value = 0;
+            const auto [end, error] =
+                std::from_chars(input.data(), input.data() + input.size(), value);
+            if (error == std::errc() && end == input.data() + input.size() &&
+                std::isfinite(value) && value > 0)
+                return {};
+            return fmt::format("expected a positive number of {} (such as 30 or 0.5), got '{}'",
+                               what, input);
+        },
+        "NUMBER>0");
+}
+
+CLI::Validator severity_name() {
+    return CLI::IsMember({"info", "low", "medium", "high", "critical"}, CLI::ignore_case);
+}
+
 void print_error(std::string_view message) {
-    fmt::print(stderr, "hazmat: {}\n", message);
+    fmt::print(stderr, "hazmat: {}\n", terminal_safe(message));
 }
 
 namespace {
@@ -46,9 +70,26 @@ std::string version_text() {
     return text;
 }
 
+// The log message with its control characters escaped: log lines name files
+// and members of the project under review.
+class TerminalSafeMessage : public spdlog::custom_flag_formatter {
+  public:
+    void format(const spdlog::details::log_msg& message, const std::tm&,
+                spdlog::memory_buf_t& dest) override {
+        const auto safe =
+            terminal_safe(std::string_view(message.payload.data(), message.payload.size()));
+        dest.append(safe.data(), safe.data() + safe.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<TerminalSafeMessage>();
+    }
+};
+
 void configure_logging(const GlobalOptions& global) {
     auto logger = spdlog::stderr_color_mt("hazmat");
-    logger->set_pattern("hazmat: %^%l%$: %v");
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<TerminalSafeMessage>('*').set_pattern("hazmat: %^%l%$: %*");
+    logger->set_formatter(std::move(formatter));
     spdlog::set_default_logger(logger);
     if (global.quiet) {
         spdlog::set_level(spdlog::level::err);
@@ -59,6 +100,46 @@ void configure_logging(const GlobalOptions& global) {
     } else {
         spdlog::set_level(spdlog::level::warn);
     }
+}
+
+// The words of `remaining` in the order they were given on the command line
+// (CLI11 collects them in reverse).
+std::vector<std::string> in_given_order(const std::vector<std::string>& remaining, int argc,
+                                        char** argv) {
+    std::multiset<std::string> left(remaining.begin(), remaining.end());
+    std::vector<std::string> words;
+    for (int i = 1; i < argc; ++i) {
+        if (const auto it = left.find(argv[i]); it != left.end()) {
+            words.emplace_back(argv[i]);
+            left.erase(it);
+        }
+    }
+    return words;
+}
+
+// CLI11's message, made specific where a newcomer's usual mistakes are
+// recognisable: a mistyped command, a `run` command without "--".
+std::string usage_error(const CLI::App& app, const CLI::ParseError& error, int argc, char** argv) {
+    std::vector<std::string> commands;
+    for (const auto* command : app.get_subcommands([](const CLI::App*) { return true; }))
+        commands.push_back(command->get_name());
+    const auto parsed = app.get_subcommands();
+    const bool run = !parsed.empty() && parsed.front()->get_name() == "run";
+    const auto extras = in_given_order(app.remaining(true), argc, argv);
+    if (parsed.empty()) {
+        if (!extras.empty() && !extras.front().starts_with('-')) {
+            return fmt::format("unknown command '{}'; the commands are: {}",
+                               extras.front().substr(0, 80), fmt::join(commands, ", "));
+        }
+        return fmt::format("{}; the commands are: {}", error.what(), fmt::join(commands, ", "));
+    }
+    if (run && !extras.empty()) {
+        return fmt::format(
+            "unexpected arguments '{}'; put '--' before the command to run: "
+            "hazmat run [OPTIONS] [DIR] -- COMMAND [ARGS...]",
+            fmt::join(extras, " "));
+    }
+    return error.what();
 }
 
 }  // namespace
@@ -113,7 +194,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        app.exit(e);
+        print_error(usage_error(app, e, argc, argv));
         fmt::print(stderr, "Run 'hazmat --help' or 'hazmat COMMAND --help' for usage.\n");
         return kExitUsage;
     } catch (const std::exception& e) {

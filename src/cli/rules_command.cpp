@@ -1,6 +1,8 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <set>
 
 #include "cli/cli.hpp"
 #include "core/exit_code.hpp"
@@ -26,7 +28,10 @@ int list_rules(const std::string& area) {
         ++shown;
     }
     if (shown == 0) {
-        print_error(fmt::format("no rules in area '{}' (areas: SCAN, MDL, PKL)", area));
+        std::set<std::string> areas;
+        for (const auto& rule : RuleRegistry::builtin().all())
+            areas.insert(std::string(rule_area(rule.id)));
+        print_error(fmt::format("no rules in area '{}' (areas: {})", area, fmt::join(areas, ", ")));
         return kExitUsage;
     }
     return kExitClean;

@@ -246,13 +246,13 @@ void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code)
                   "Run without the supervisor: isolation only, nothing recorded (the verdict is "
                   "inconclusive)");
     run->add_option("--timeout", options->timeout_seconds, "Wall-clock limit in seconds")
-        ->check(CLI::PositiveNumber);
+        ->check(positive_number("seconds"));
     run->add_option("--memory", options->memory,
                     "Memory limit (default: half the RAM, at most 16G)");
     run->add_option("--pids", options->pids, "Process limit (default: 1024)")
         ->check(CLI::Range(8u, 1u << 22));
     run->add_option("--cpus", options->cpus, "CPU bandwidth in cores (needs a writable cgroup)")
-        ->check(CLI::PositiveNumber);
+        ->check(positive_number("cores"));
     run->add_option("--tmp-size", options->tmp_size, "Size of /tmp (default: 2G)");
     run->add_option("--shm-size", options->shm_size, "Size of /dev/shm (default: 1G)");
     run->add_option("--home-size", options->home_size, "Size of the home directory (default: 1G)");
@@ -265,12 +265,12 @@ void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code)
     run->add_option("--log", options->log,
                     "Append the audit log (JSON lines) to FILE (default: in the run's directory)");
     run->add_option("-f,--format", options->format, "Report format")
-        ->check(CLI::IsMember({"text", "json"}))
+        ->check(CLI::IsMember({"text", "json"}, CLI::ignore_case))
         ->default_str("text");
     run->add_option("-o,--output", options->output,
                     "Write the report to FILE ('-' for stdout) instead of stderr");
     run->add_option("--fail-on", options->fail_on, "Lowest severity that makes the exit code 1")
-        ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
+        ->check(severity_name())
         ->default_str("high");
     run->callback([options, &global, &exit_code] { exit_code = run_sandboxed(*options, global); });
 }

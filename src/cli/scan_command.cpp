@@ -185,11 +185,11 @@ void add_scan_command(CLI::App& app, const GlobalOptions& global, int& exit_code
         "verify is reported as a finding (HZ-SCAN-*), never passed silently.");
     scan->add_option("TARGET", options->targets, "Files or directories to review")->required();
     scan->add_option("-f,--format", options->format, "Report format")
-        ->check(CLI::IsMember({"text", "json"}))
+        ->check(CLI::IsMember({"text", "json"}, CLI::ignore_case))
         ->default_str("text");
     scan->add_option("-o,--output", options->output, "Write the report to FILE instead of stdout");
     scan->add_option("--fail-on", options->fail_on, "Lowest severity that makes the exit code 1")
-        ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
+        ->check(severity_name())
         ->default_str("high");
     scan->add_option("-j,--jobs", options->jobs, "Files examined in parallel (default: all cores)")
         ->check(CLI::Range(1u, 1024u));
@@ -203,7 +203,7 @@ void add_scan_command(CLI::App& app, const GlobalOptions& global, int& exit_code
         ->check(CLI::ExistingDirectory);
     scan->add_option("--timeout", options->timeout_seconds,
                      "Seconds allowed per file on disk before it is reported as not verified")
-        ->check(CLI::PositiveNumber)
+        ->check(positive_number("seconds"))
         ->default_str("300");
     scan->add_option("--max-depth", options->limits.max_depth,
                      "Deepest nesting of archives and streams examined")

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "core/report.hpp"
 
@@ -22,5 +23,14 @@ std::string render_text(const Report& report, const TextOptions& options);
 std::string render_json(const Report& report);
 
 inline constexpr int kJsonSchemaVersion = 1;
+
+// `text` made safe to print on a terminal: file names, member names and
+// callable names come from the files under review (or from the sandboxed
+// program) and could otherwise clear the screen, set the window title or
+// fake report lines. C0 controls and DEL become \n, \r, \t or \xNN, C1
+// controls (U+0080 to U+009F) become \uNNNN and bytes that are not UTF-8
+// become \xNN; everything else is kept. The text renderer and the log
+// lines pass every string through it.
+std::string terminal_safe(std::string_view text);
 
 }  // namespace hazmat

@@ -64,24 +64,24 @@ void render_finding(std::string& out, const Finding& finding, const Palette& pal
     const auto label = upper(to_string(finding.severity));
     fmt::format_to(std::back_inserter(out), "  {}{:<8}{} {}{}{}  {}\n",
                    palette.paint(finding.severity), label, palette.reset(), palette.bold(),
-                   finding.rule_id, palette.reset(), finding.title);
-    const auto where = inner_location(finding.location);
+                   finding.rule_id, palette.reset(), terminal_safe(finding.title));
+    const auto where = terminal_safe(inner_location(finding.location));
     if (!where.empty())
         fmt::format_to(std::back_inserter(out), "           at {}\n", where);
-    fmt::format_to(std::back_inserter(out), "           {}\n", finding.message);
+    fmt::format_to(std::back_inserter(out), "           {}\n", terminal_safe(finding.message));
     if (!details)
         return;
     for (const auto& line : finding.evidence) {
-        fmt::format_to(std::back_inserter(out), "           {}- {}{}\n", palette.dim(), line,
-                       palette.reset());
+        fmt::format_to(std::back_inserter(out), "           {}- {}{}\n", palette.dim(),
+                       terminal_safe(line), palette.reset());
     }
     if (!finding.remediation.empty()) {
         fmt::format_to(std::back_inserter(out), "           {}what to do:{} {}\n", palette.bold(),
-                       palette.reset(), finding.remediation);
+                       palette.reset(), terminal_safe(finding.remediation));
     }
     if (!finding.fingerprint.empty()) {
         fmt::format_to(std::back_inserter(out), "           {}fingerprint: {}{}\n", palette.dim(),
-                       finding.fingerprint, palette.reset());
+                       terminal_safe(finding.fingerprint), palette.reset());
     }
 }
 
@@ -90,7 +90,7 @@ std::string format_list(const ScanStats& stats) {
     for (const auto& [name, count] : stats.formats) {
         if (!out.empty())
             out += ", ";
-        out += fmt::format("{} {}", count, name);
+        out += fmt::format("{} {}", count, terminal_safe(name));
     }
     return out;
 }
@@ -102,7 +102,7 @@ std::string outcome_list(const ScanStats& stats) {
         if (!out.empty())
             out += "; ";
         if (outcome.clean == outcome.objects) {
-            out += fmt::format("{} {} clean", outcome.objects, name);
+            out += fmt::format("{} {} clean", outcome.objects, terminal_safe(name));
             continue;
         }
         std::vector<std::string> parts;
@@ -112,12 +112,82 @@ std::string outcome_list(const ScanStats& stats) {
             parts.push_back(fmt::format("{} with findings", outcome.with_findings));
         if (outcome.unverified > 0)
             parts.push_back(fmt::format("{} unverified", outcome.unverified));
-        out += fmt::format("{} {}: {}", outcome.objects, name, fmt::join(parts, ", "));
+        out +=
+            fmt::format("{} {}: {}", outcome.objects, terminal_safe(name), fmt::join(parts, ", "));
     }
     return out;
 }
 
 }  // namespace
+
+std::string terminal_safe(std::string_view text) {
+    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte >= 0x20 && byte < 0x7f;
+    });
+    if (plain)
+        return std::string(text);
+    std::string out;
+    out.reserve(text.size() + 16);
+    const auto byte_at = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+    for (size_t i = 0; i < text.size();) {
+        const unsigned char c = byte_at(i);
+        if (c < 0x20 || c == 0x7f) {
+            switch (c) {
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                default:
+                    out += fmt::format("\\x{:02x}", c);
+            }
+            ++i;
+            continue;
+        }
+        if (c < 0x80) {
+            out += static_cast<char>(c);
+            ++i;
+            continue;
+        }
+        // A well-formed UTF-8 sequence (no overlong forms, no surrogates).
+        size_t length = 0;
+        unsigned char low = 0x80;
+        unsigned char high = 0xbf;
+        if (c >= 0xc2 && c <= 0xdf) {
+            length = 2;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            length = 3;
+            low = c == 0xe0 ? 0xa0 : 0x80;
+            high = c == 0xed ? 0x9f : 0xbf;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            length = 4;
+            low = c == 0xf0 ? 0x90 : 0x80;
+            high = c == 0xf4 ? 0x8f : 0xbf;
+        }
+        bool valid = length > 0 && i + length <= text.size();
+        for (size_t k = 1; valid && k < length; ++k) {
+            const unsigned char next = byte_at(i + k);
+            valid = k == 1 ? next >= low && next <= high : next >= 0x80 && next <= 0xbf;
+        }
+        if (!valid) {
+            out += fmt::format("\\x{:02x}", c);
+            ++i;
+            continue;
+        }
+        if (length == 2 && c == 0xc2 && byte_at(i + 1) <= 0x9f) {
+            out += fmt::format("\\u{:04x}", byte_at(i + 1));
+        } else {
+            out.append(text.substr(i, length));
+        }
+        i += length;
+    }
+    return out;
+}
 
 std::string render_text(const Report& report, const TextOptions& options) {
     const Palette palette{options.color};
@@ -141,7 +211,7 @@ std::string render_text(const Report& report, const TextOptions& options) {
         });
         const std::string unplaced = report.command_status ? "(process activity)" : "(target)";
         fmt::format_to(std::back_inserter(out), "{}{}{}\n", palette.bold(),
-                       file.empty() ? unplaced : file, palette.reset());
+                       terminal_safe(file.empty() ? unplaced : file), palette.reset());
         for (const auto* finding : group) {
             render_finding(out, *finding, palette,
                            options.verbose || finding->severity >= report.fail_on);
@@ -166,10 +236,10 @@ std::string render_text(const Report& report, const TextOptions& options) {
     if (tally.empty())
         tally = "no findings";
     for (const auto& note : report.notes) {
-        fmt::format_to(std::back_inserter(out), "{}{}{}\n", palette.bold(), note.title,
-                       palette.reset());
+        fmt::format_to(std::back_inserter(out), "{}{}{}\n", palette.bold(),
+                       terminal_safe(note.title), palette.reset());
         for (const auto& line : note.lines)
-            fmt::format_to(std::back_inserter(out), "  {}\n", line);
+            fmt::format_to(std::back_inserter(out), "  {}\n", terminal_safe(line));
         out += '\n';
     }
     if (report.command_status) {
@@ -191,8 +261,8 @@ std::string render_text(const Report& report, const TextOptions& options) {
         }
         fmt::format_to(std::back_inserter(out),
                        "The command {} after {:.2f} s: {}. Verdict: {}{}{}.\n", ended,
-                       report.duration.count() / 1000.0, tally, palette.bold(), report.verdict,
-                       palette.reset());
+                       report.duration.count() / 1000.0, tally, palette.bold(),
+                       terminal_safe(report.verdict), palette.reset());
     } else {
         const auto formats = format_list(stats);
         fmt::format_to(std::back_inserter(out),

@@ -198,6 +198,30 @@ TEST(CodeRules, DockerSecretsInEnvAndArg) {
     EXPECT_THAT(scan.of("HZ-CODE-090"), SizeIs(1));
 }
 
+TEST(CodeRules, DockerSettingsNamedLikeSecretsAreNotSecrets) {
+    const auto scan = scan_source("Dockerfile",
+                                  "FROM debian\nENV TOKENIZERS_PARALLELISM=false MAX_TOKENS=4096\n"
+                                  "ENV HF_TOKEN=hf_notarealtokenvalue\n");
+    const auto secrets = scan.of("HZ-CODE-091");
+    ASSERT_THAT(secrets, SizeIs(1));
+    EXPECT_EQ(secrets[0].location.line, 3u);
+}
+
+TEST(CodeRules, BindingGypActionsInEitherQuoteStyle) {
+    const auto scan = scan_source("binding.gyp", R"({
+  "targets": [{
+    "target_name": "addon",
+    "actions": [{"action_name": "gen", "inputs": [], "outputs": ["x.h"],
+                 "action": ["python3", "gen.py"]}]
+  }]
+}
+)");
+    const auto found = scan.of("HZ-CODE-007");
+    ASSERT_THAT(found, SizeIs(1));
+    EXPECT_EQ(found[0].severity, Severity::low);
+    EXPECT_EQ(found[0].location.line, 4u);
+}
+
 }  // namespace
 }  // namespace hazmat::testing
 

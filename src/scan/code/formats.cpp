@@ -373,6 +373,22 @@ bool names_secret(std::string_view name) {
     return false;
 }
 
+// A flag or a number (TOKENIZERS_PARALLELISM=false, TOKEN_LIMIT=4096) is a
+// setting, whatever its name says; a secret is neither.
+bool is_plain_setting(std::string_view value) {
+    std::string lower;
+    for (const char c : value)
+        lower.push_back(static_cast<char>(std::tolower(static_cast<uint8_t>(c))));
+    if (lower.size() >= 2 && (lower.front() == '"' || lower.front() == '\'') &&
+        lower.back() == lower.front())
+        lower = lower.substr(1, lower.size() - 2);
+    if (lower == "true" || lower == "false" || lower == "yes" || lower == "no" || lower == "on" ||
+        lower == "off" || lower == "none" || lower == "null")
+        return true;
+    return !lower.empty() && lower.size() <= 12 &&
+           lower.find_first_not_of("0123456789.") == std::string::npos;
+}
+
 // NAME=value pairs of an ENV or ARG instruction (and ENV's legacy
 // "NAME value" form).
 std::vector<std::pair<std::string, std::string>> assignments(std::string_view arguments,
@@ -482,7 +498,8 @@ void review_dockerfile(std::string_view text, const UnitSpec& spec, Reviewer& re
         }
         if (keyword == "ENV" || keyword == "ARG") {
             for (const auto& [name, value] : assignments(arguments, keyword == "ENV")) {
-                if (value.empty() || value.starts_with('$') || !names_secret(name))
+                if (value.empty() || value.starts_with('$') || is_plain_setting(value) ||
+                    !names_secret(name))
                     continue;
                 auto observation = fixed_observation(
                     rules::kDockerSecret, Severity::medium, line,
@@ -740,9 +757,12 @@ void review_binding_gyp(std::string_view text, const UnitSpec& spec, Reviewer& r
             reviewer.shell_fragment(command, log, kModuleScope, line, 1, Trigger::install, spec);
         }
     }
-    if (!expansions && text.find("'actions'") != std::string_view::npos) {
+    // gyp files are Python literals: either quote style is valid.
+    const std::string_view actions =
+        text.find("'actions'") != std::string_view::npos ? "'actions'" : "\"actions\"";
+    if (!expansions && text.find(actions) != std::string_view::npos) {
         log.observe(fixed_observation(rules::kBindingGyp, Severity::low,
-                                      unit_line(spec, line_of_text(text, "'actions'")),
+                                      unit_line(spec, line_of_text(text, actions)),
                                       "binding.gyp declares build actions that run commands."));
     }
     log.emit(unit_of(spec), reviewer.context());

@@ -16,7 +16,12 @@ namespace hazmat::code {
 
 namespace {
 
+// Bounds of one fold, as in the Python evaluator: nesting recurses, a
+// left-leaning `+` chain is folded in a loop, and steps bound the total work.
+// Hitting one is reported to the caller, which reports the value as not
+// verified where it matters.
 constexpr int kMaxDepth = 48;
+constexpr size_t kMaxSteps = 1u << 18;
 constexpr size_t kMaxText = 16u << 20;
 
 enum Origin : uint32_t {
@@ -233,11 +238,19 @@ class JavaScriptRules {
     void record(const Frame& frame, Signal signal, TSNode at, std::string what) {
         log_.signal(frame.scope, signal, line(at), std::move(what));
     }
+    void report_unfolded(TSNode call, TSNode argument, std::string_view name) {
+        reviewer_.unfolded(spec_, line(call), column_of(call),
+                           fmt::format("The argument of {}()", name),
+                           fmt::format("argument `{}`", shorten(text(argument))));
+    }
 
     void collect_aliases();
     std::string qualified(TSNode node, int depth = 0) const;
-    std::optional<JsValue> evaluate(TSNode node, int depth = 0) const;
+    // Folds an expression; `budget_hit` is set when a bound stopped it.
+    std::optional<JsValue> fold(TSNode node, bool* budget_hit = nullptr) const;
+    std::optional<JsValue> evaluate(TSNode node, int depth) const;
     std::optional<JsValue> evaluate_call(TSNode node, int depth) const;
+    std::optional<JsValue> plus_chain(TSNode node, int depth) const;
     uint32_t origins(TSNode node, const Frame& frame, int depth = 0) const;
     TSNode argument(TSNode call, size_t index) const;
 
@@ -254,6 +267,11 @@ class JavaScriptRules {
     std::map<std::string, int, std::less<>> assignments_;
     std::map<std::pair<ScopeId, std::string>, uint32_t> variable_origins_;
     std::vector<TSNode> ancestors_;
+    // State of the fold in progress.
+    mutable bool folding_ = false;
+    mutable size_t steps_ = 0;
+    mutable bool budget_hit_ = false;
+    mutable int current_depth_ = 0;  // of the innermost evaluate() running
 };
 
 void JavaScriptRules::collect_aliases() {
@@ -302,7 +320,7 @@ void JavaScriptRules::collect_aliases() {
                 }
             } else if (type == "import_statement") {
                 const TSNode source = field(node, "source");
-                const auto from = evaluate(source);
+                const auto from = fold(source);
                 if (from) {
                     const auto module = module_name(from->text);
                     for (uint32_t i = 0; i < ts_node_named_child_count(node); ++i) {
@@ -379,7 +397,7 @@ std::string JavaScriptRules::qualified(TSNode node, int depth) const {
         if (type == "member_expression") {
             property = std::string(text(field(node, "property")));
         } else {
-            const auto index = evaluate(field(node, "index"));
+            const auto index = fold(field(node, "index"));
             if (!index || index->is_number || !index->exact)
                 return object.empty() ? std::string() : object + "[]";
             property = index->text;
@@ -396,7 +414,7 @@ std::string JavaScriptRules::qualified(TSNode node, int depth) const {
         const TSNode function = field(node, "function");
         const auto callee = qualified(function, depth + 1);
         if (callee == "require") {
-            const auto spec = evaluate(argument(node, 0));
+            const auto spec = fold(argument(node, 0));
             if (spec && spec->exact && !spec->is_number)
                 return module_name(spec->text);
             return {};
@@ -523,9 +541,100 @@ std::optional<JsValue> JavaScriptRules::evaluate_call(TSNode node, int depth) co
     return std::nullopt;
 }
 
-std::optional<JsValue> JavaScriptRules::evaluate(TSNode node, int depth) const {
-    if (ts_node_is_null(node) || depth > kMaxDepth)
+std::optional<JsValue> JavaScriptRules::fold(TSNode node, bool* budget_hit) const {
+    // A fold started inside another (a computed property name while
+    // resolving a callee) shares the outer one's budget.
+    if (folding_)
+        return evaluate(node, current_depth_ + 1);
+    folding_ = true;
+    steps_ = 0;
+    budget_hit_ = false;
+    auto value = evaluate(node, 0);
+    folding_ = false;
+    if (budget_hit != nullptr)
+        *budget_hit = budget_hit_;
+    return value;
+}
+
+namespace {
+
+// `left + right` in JavaScript, on folded operands (nullopt: unknown).
+std::optional<JsValue> add(std::optional<JsValue> left, std::optional<JsValue> right,
+                           bool& too_long) {
+    if (left && right && left->is_number && right->is_number) {
+        JsValue value;
+        value.is_number = true;
+        value.number = left->number + right->number;
+        return value;
+    }
+    if (!left && !right)
         return std::nullopt;
+    const bool exact =
+        left && right && left->exact && right->exact && !left->is_number && !right->is_number;
+    JsValue value;
+    if (left && !left->is_number) {
+        value = std::move(*left);
+        value.is_array = false;
+        value.items.clear();
+    } else {
+        value.text = std::string(1, kUnknownPart);
+    }
+    value.exact = exact;
+    if (right && !right->is_number)
+        value.text += right->text;
+    else
+        value.text.push_back(kUnknownPart);
+    if (value.text.size() > kMaxText) {
+        too_long = true;
+        return std::nullopt;
+    }
+    return value;
+}
+
+}  // namespace
+
+// a + b + c + ... parses as ((a + b) + c) + ...: walk down the left spine,
+// then fold the operands left to right, so a chain of any length costs one
+// level of nesting and linear time.
+std::optional<JsValue> JavaScriptRules::plus_chain(TSNode node, int depth) const {
+    std::vector<TSNode> operands;
+    TSNode leftmost = node;
+    while (is_type(leftmost, "binary_expression") &&
+           node_type(field(leftmost, "operator")) == "+") {
+        operands.push_back(field(leftmost, "right"));
+        leftmost = field(leftmost, "left");
+        if (++steps_ > kMaxSteps) {
+            budget_hit_ = true;
+            return std::nullopt;
+        }
+    }
+    auto value = evaluate(leftmost, depth + 1);
+    for (auto it = operands.rbegin(); it != operands.rend(); ++it) {
+        if (steps_ > kMaxSteps)
+            return std::nullopt;
+        bool too_long = false;
+        value = add(std::move(value), evaluate(*it, depth + 1), too_long);
+        if (too_long) {
+            budget_hit_ = true;
+            return std::nullopt;
+        }
+    }
+    return value;
+}
+
+std::optional<JsValue> JavaScriptRules::evaluate(TSNode node, int depth) const {
+    if (ts_node_is_null(node))
+        return std::nullopt;
+    if (depth > kMaxDepth || ++steps_ > kMaxSteps) {
+        budget_hit_ = true;
+        return std::nullopt;
+    }
+    struct DepthMark {
+        int& slot;
+        int saved;
+        ~DepthMark() { slot = saved; }
+    } mark{current_depth_, current_depth_};
+    current_depth_ = depth;
     const auto type = node_type(node);
     if (type == "string") {
         const auto raw = text(node);
@@ -586,33 +695,19 @@ std::optional<JsValue> JavaScriptRules::evaluate(TSNode node, int depth) const {
     }
     if (type == "binary_expression") {
         const auto op = node_type(field(node, "operator"));
+        if (op == "+")
+            return plus_chain(node, depth);
         auto left = evaluate(field(node, "left"), depth + 1);
         auto right = evaluate(field(node, "right"), depth + 1);
-        if (left && right && left->is_number && right->is_number) {
-            JsValue value;
-            value.is_number = true;
-            if (op == "^")
-                value.number = left->number ^ right->number;
-            else if (op == "+")
-                value.number = left->number + right->number;
-            else if (op == "-")
-                value.number = left->number - right->number;
-            else
-                return std::nullopt;
-            return value;
-        }
-        if (op != "+")
-            return std::nullopt;
-        if (!left && !right)
+        if (!left || !right || !left->is_number || !right->is_number)
             return std::nullopt;
         JsValue value;
-        value.text = (left && !left->is_number ? left->text : std::string(1, kUnknownPart)) +
-                     (right && !right->is_number ? right->text : std::string(1, kUnknownPart));
-        value.exact =
-            left && right && left->exact && right->exact && !left->is_number && !right->is_number;
-        if (left)
-            value.decoders = left->decoders;
-        if (value.text.size() > kMaxText)
+        value.is_number = true;
+        if (op == "^")
+            value.number = left->number ^ right->number;
+        else if (op == "-")
+            value.number = left->number - right->number;
+        else
             return std::nullopt;
         return value;
     }
@@ -662,7 +757,7 @@ uint32_t JavaScriptRules::origins(TSNode node, const Frame& frame, int depth) co
         if (name == "atob" || name == "zlib.inflateSync" || name == "zlib.gunzipSync")
             found |= kDecoded;
         if (name == "Buffer.from") {
-            const auto encoding = evaluate(argument(node, 1));
+            const auto encoding = fold(argument(node, 1));
             if (encoding && (encoding->text == "base64" || encoding->text == "hex"))
                 found |= kDecoded;
         }
@@ -688,7 +783,10 @@ void JavaScriptRules::visit_call(TSNode call, const Frame& frame, bool construct
     const TSNode first = argument(call, 0);
 
     if (is_exec(name) && !ts_node_is_null(first)) {
-        const auto value = evaluate(first);
+        bool budget_hit = false;
+        const auto value = fold(first, &budget_hit);
+        if (budget_hit)
+            report_unfolded(call, first, name);
         const bool timer = name == "setTimeout" || name == "setInterval";
         const bool decoded = value && !value->is_number && !value->decoders.empty();
         if (value && !value->is_number && value->exact && !decoded) {
@@ -724,10 +822,13 @@ void JavaScriptRules::visit_call(TSNode call, const Frame& frame, bool construct
     }
     if (is_process(name)) {
         record(frame, Signal::process, call, name);
-        const auto value = evaluate(first);
+        bool budget_hit = false;
+        const auto value = fold(first, &budget_hit);
+        if (budget_hit)
+            report_unfolded(call, first, name);
         if (value && !value->is_number) {
             std::string command = value->text;
-            if (auto args = evaluate(argument(call, 1)); args && args->is_array) {
+            if (auto args = fold(argument(call, 1)); args && args->is_array) {
                 for (const auto& item : args->items)
                     command += " " + item.text;
             }
@@ -760,7 +861,7 @@ void JavaScriptRules::visit_call(TSNode call, const Frame& frame, bool construct
                       "fs.createWriteStream", "fs.copyFileSync", "fs.promises.writeFile",
                       "fs.promises.appendFile"})) {
         const TSNode target = name == "fs.copyFileSync" ? argument(call, 1) : first;
-        const auto path = evaluate(target);
+        const auto path = fold(target);
         if (path && !path->is_number) {
             const auto config = assistant_config(path->text);
             const auto persistence = config ? std::nullopt : persistence_target(path->text);
@@ -779,14 +880,14 @@ void JavaScriptRules::visit_call(TSNode call, const Frame& frame, bool construct
         }
     }
     if (one_of(name, {"fs.chmodSync", "fs.chmod"})) {
-        const auto mode = evaluate(argument(call, 1));
+        const auto mode = fold(argument(call, 1));
         if (mode && ((mode->is_number && (mode->number & 0111)) ||
                      (!mode->is_number && mode->text.find_first_of("157") != std::string::npos)))
             record(frame, Signal::make_executable, call, name);
     }
     if (one_of(name, {"dns.lookup", "dns.resolve", "dns.resolve4", "dns.resolveTxt",
                       "dns.promises.lookup", "dns.promises.resolve"})) {
-        const auto host = evaluate(first);
+        const auto host = fold(first);
         if (host && !host->exact &&
             host->text.find('.', host->text.rfind(kUnknownPart)) != std::string::npos) {
             auto observation = make(rules::kComputedDnsLookup, call, frame,
@@ -802,15 +903,16 @@ void JavaScriptRules::visit_call(TSNode call, const Frame& frame, bool construct
 }
 
 void JavaScriptRules::visit_text(TSNode node, const Frame& frame) {
-    const auto value = evaluate(node);
+    const auto value = fold(node);
     if (!value || value->is_number || value->text.size() < 4)
         return;
     const auto& content = value->text;
     const auto observe = [&](std::string_view rule, Signal own, SignalSet corroborators,
-                             std::string message) {
+                             std::string message, SignalSet amplifiers = {}) {
         auto observation = make(rule, node, frame, std::move(message));
         observation.own = {own};
         observation.corroborators = corroborators;
+        observation.amplifiers = amplifiers;
         observation.passive = true;
         log_.observe(std::move(observation));
     };
@@ -821,9 +923,11 @@ void JavaScriptRules::visit_text(TSNode node, const Frame& frame) {
     }
     if (auto what = exfil_endpoint(content)) {
         record(frame, Signal::exfil, node, *what);
+        // Not `network`: the call that uses the endpoint is the same fact
+        // (see the Python rule).
         observe(rules::kExfilEndpoint, Signal::exfil,
-                {Signal::credential, Signal::env_dump, Signal::network},
-                fmt::format("Names a {} ({}).", *what, shorten(content)));
+                {Signal::credential, Signal::env_dump, Signal::decode},
+                fmt::format("Names a {} ({}).", *what, shorten(content)), {Signal::network});
     }
     if (auto what = assistant_bypass(content)) {
         record(frame, Signal::assistant, node, *what);

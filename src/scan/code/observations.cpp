@@ -187,9 +187,17 @@ void ObservationLog::emit(const Unit& unit, ScanContext& context) const {
         std::vector<std::string> corroboration;
         if (!observation.fixed) {
             combined |= unit.inherited;
-            for (int i = 0; i < kSignalCount; ++i) {
-                const auto signal = static_cast<Signal>(i);
-                if (!observation.corroborators.has(signal) || combined.has(signal))
+            const SignalSet own_only = combined;
+            for (int i = 0; i < kSignalCount * 2; ++i) {
+                // First the corroborators, then the amplifiers if any
+                // corroborator met.
+                const auto signal = static_cast<Signal>(i % kSignalCount);
+                const bool amplifying = i >= kSignalCount;
+                if (amplifying && combined.count() == own_only.count())
+                    break;
+                if (!(amplifying ? observation.amplifiers : observation.corroborators)
+                         .has(signal) ||
+                    combined.has(signal))
                     continue;
                 const Occurrence* found = nullptr;
                 if (observation.same_line) {

@@ -105,6 +105,10 @@ struct Observation {
     // Facts elsewhere that make it worse when they occur in the same scope
     // (or anywhere in the file, when file_wide), or on the same line.
     SignalSet corroborators;
+    // Facts that make it worse only once a corroborator has already met it:
+    // the network call that uses an endpoint is the same fact as the
+    // endpoint, but it is what actually sends a credential read next to it.
+    SignalSet amplifiers;
     bool file_wide = false;
     bool same_line = false;
     // A mention (a path or URL in a string) rather than an action: the

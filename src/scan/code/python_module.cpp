@@ -11,7 +11,17 @@ namespace hazmat::code {
 
 namespace {
 
+// Bounds of one fold. Nesting is bounded because folding recurses; a
+// left-leaning `+` chain ('c'+'u'+'r'+'l'+...), the form obfuscators emit,
+// is folded in a loop and does not count against it. Steps bound the total
+// work of one fold (every node visited, including constants reached through
+// names), so a file cannot make folding quadratic. Hitting any bound is
+// reported to the caller (PythonModule::evaluate's `budget_hit`), which
+// reports the value as unverified where it matters.
+// LIMITATION: a bound hit is reported only for values that decide what runs
+// (exec and process arguments); elsewhere the value is just not folded.
 constexpr int kMaxDepth = 48;
+constexpr size_t kMaxSteps = 1u << 18;
 constexpr size_t kMaxText = 16u << 20;
 constexpr size_t kMaxItems = 1u << 20;
 
@@ -245,6 +255,8 @@ class LiteralEvaluator {
     explicit LiteralEvaluator(const PythonModule& module) : module_(module) {}
 
     std::optional<LiteralValue> evaluate(TSNode node, const Env* env, int depth);
+    // Whether a bound (nesting, steps, size) stopped the fold somewhere.
+    bool budget_hit() const { return budget_hit_; }
 
   private:
     std::optional<LiteralValue> string_literal(TSNode node);
@@ -252,6 +264,9 @@ class LiteralEvaluator {
                                          int depth);
     std::optional<LiteralValue> dictionary(TSNode node, const Env* env, int depth);
     std::optional<LiteralValue> binary(TSNode node, const Env* env, int depth);
+    std::optional<LiteralValue> plus_chain(TSNode node, const Env* env, int depth);
+    std::optional<LiteralValue> combine(std::string_view op, std::optional<LiteralValue> left,
+                                        std::optional<LiteralValue> right);
     std::optional<LiteralValue> subscript(TSNode node, const Env* env, int depth);
     std::optional<LiteralValue> call(TSNode node, const Env* env, int depth);
     std::optional<LiteralValue> method_call(TSNode function, TSNode arguments, const Env* env,
@@ -264,6 +279,8 @@ class LiteralEvaluator {
 
     const PythonModule& module_;
     std::set<std::string> evaluating_;
+    size_t steps_ = 0;
+    bool budget_hit_ = false;
 };
 
 std::optional<LiteralValue> LiteralEvaluator::string_literal(TSNode node) {
@@ -303,8 +320,10 @@ std::optional<LiteralValue> LiteralEvaluator::sequence(TSNode node, LiteralValue
         const TSNode child = ts_node_named_child(node, i);
         if (is_type(child, "comment"))
             continue;
-        if (value.items.size() >= kMaxItems)
+        if (value.items.size() >= kMaxItems) {
+            budget_hit_ = true;
             return std::nullopt;
+        }
         auto item = evaluate(child, env, depth + 1);
         if (!item) {
             value.exact = false;
@@ -366,8 +385,38 @@ bool all_exact(const std::vector<LiteralValue>& values) {
 
 std::optional<LiteralValue> LiteralEvaluator::binary(TSNode node, const Env* env, int depth) {
     const auto op = node_type(field(node, "operator"));
-    auto left = evaluate(field(node, "left"), env, depth + 1);
-    auto right = evaluate(field(node, "right"), env, depth + 1);
+    if (op == "+")
+        return plus_chain(node, env, depth);
+    return combine(op, evaluate(field(node, "left"), env, depth + 1),
+                   evaluate(field(node, "right"), env, depth + 1));
+}
+
+// a + b + c + ... parses as ((a + b) + c) + ...: walk down the left spine,
+// then fold the operands left to right, so a chain of any length costs one
+// level of nesting and linear time.
+std::optional<LiteralValue> LiteralEvaluator::plus_chain(TSNode node, const Env* env, int depth) {
+    std::vector<TSNode> operands;
+    TSNode leftmost = node;
+    while (is_type(leftmost, "binary_operator") && node_type(field(leftmost, "operator")) == "+") {
+        operands.push_back(field(leftmost, "right"));
+        leftmost = field(leftmost, "left");
+        if (++steps_ > kMaxSteps) {
+            budget_hit_ = true;
+            return std::nullopt;
+        }
+    }
+    auto value = evaluate(leftmost, env, depth + 1);
+    for (auto it = operands.rbegin(); it != operands.rend(); ++it) {
+        if (steps_ > kMaxSteps)
+            return std::nullopt;
+        value = combine("+", std::move(value), evaluate(*it, env, depth + 1));
+    }
+    return value;
+}
+
+std::optional<LiteralValue> LiteralEvaluator::combine(std::string_view op,
+                                                      std::optional<LiteralValue> left,
+                                                      std::optional<LiteralValue> right) {
     if (op == "%" && left && left->is_text()) {
         // "%s/.ssh" % home: keep the known parts.
         LiteralValue value = *left;
@@ -417,24 +466,39 @@ std::optional<LiteralValue> LiteralEvaluator::binary(TSNode node, const Env* env
         return std::nullopt;
     }
     if (op == "+" && left->is_text() && right->is_text()) {
-        if (left->text.size() + right->text.size() > kMaxText)
+        if (left->text.size() + right->text.size() > kMaxText) {
+            budget_hit_ = true;
             return std::nullopt;
-        LiteralValue value = *left;
+        }
+        LiteralValue value = std::move(*left);
         value.text += right->text;
-        value.exact = left->exact && right->exact;
-        value.decoders.insert(value.decoders.end(), right->decoders.begin(), right->decoders.end());
+        value.exact = value.exact && right->exact;
+        // The same decoder applied to every piece (chr(..) + chr(..) ...)
+        // is one step of decoding, not one per piece.
+        for (auto& decoder : right->decoders) {
+            if (value.decoders.empty() || value.decoders.back() != decoder)
+                value.decoders.push_back(std::move(decoder));
+        }
         return value;
     }
     if (op == "+" && left->is_sequence() && right->is_sequence()) {
-        LiteralValue value = *left;
-        value.items.insert(value.items.end(), right->items.begin(), right->items.end());
-        value.exact = left->exact && right->exact;
+        if (left->items.size() + right->items.size() > kMaxItems) {
+            budget_hit_ = true;
+            return std::nullopt;
+        }
+        LiteralValue value = std::move(*left);
+        value.items.insert(value.items.end(), std::make_move_iterator(right->items.begin()),
+                           std::make_move_iterator(right->items.end()));
+        value.exact = value.exact && right->exact;
         return value;
     }
     if (op == "*" && left->is_text() && right->kind == LiteralValue::Kind::integer) {
-        if (right->integer < 0 ||
-            left->text.size() * static_cast<uint64_t>(right->integer) > kMaxText)
+        if (right->integer < 0)
             return std::nullopt;
+        if (left->text.size() * static_cast<uint64_t>(right->integer) > kMaxText) {
+            budget_hit_ = true;
+            return std::nullopt;
+        }
         LiteralValue value = *left;
         value.text.clear();
         for (int64_t i = 0; i < right->integer; ++i)
@@ -868,8 +932,12 @@ std::optional<LiteralValue> LiteralEvaluator::call(TSNode node, const Env* env, 
 }
 
 std::optional<LiteralValue> LiteralEvaluator::evaluate(TSNode node, const Env* env, int depth) {
-    if (ts_node_is_null(node) || depth > kMaxDepth)
+    if (ts_node_is_null(node))
         return std::nullopt;
+    if (depth > kMaxDepth || ++steps_ > kMaxSteps) {
+        budget_hit_ = true;
+        return std::nullopt;
+    }
     const auto type = node_type(node);
     if (type == "string")
         return string_literal(node);
@@ -1121,9 +1189,12 @@ bool PythonModule::resolved_indirectly(TSNode expression) const {
     return resolve(expression, 0).indirect;
 }
 
-std::optional<LiteralValue> PythonModule::evaluate(TSNode expression) const {
+std::optional<LiteralValue> PythonModule::evaluate(TSNode expression, bool* budget_hit) const {
     LiteralEvaluator evaluator(*this);
-    return evaluator.evaluate(expression, nullptr, 0);
+    auto value = evaluator.evaluate(expression, nullptr, 0);
+    if (budget_hit != nullptr)
+        *budget_hit = evaluator.budget_hit();
+    return value;
 }
 
 std::vector<TSNode> PythonModule::calls_to(std::string_view name) const {

@@ -76,8 +76,11 @@ class PythonModule {
     bool resolved_indirectly(TSNode expression) const;
 
     // Folds an expression to a value; nullopt when it is not built from
-    // literals.
-    std::optional<LiteralValue> evaluate(TSNode expression) const;
+    // literals. `budget_hit`, when given, is set when folding stopped at one
+    // of its bounds (nesting, total work, size) rather than at something
+    // unknowable: the value, or its absence, may hide what a full fold would
+    // show, and callers report it as not verified.
+    std::optional<LiteralValue> evaluate(TSNode expression, bool* budget_hit = nullptr) const;
 
     // Every call in source order whose callee resolves to `name` (with "()"
     // parts removed: "requests.Session.post" matches `s.post` after

@@ -253,6 +253,11 @@ class PythonRules {
     void record(ScopeId scope, Signal signal, TSNode at, std::string what) {
         log_.signal(scope, signal, line(at), std::move(what));
     }
+    void report_unfolded(TSNode call, TSNode argument, std::string_view name) {
+        reviewer_.unfolded(spec_, line(call), column_of(call),
+                           fmt::format("The argument of {}()", name),
+                           fmt::format("argument `{}`", shorten(text(argument))));
+    }
 
     Observation make(std::string_view rule, Severity single, TSNode at, const Frame& frame,
                      std::string message) const {
@@ -673,7 +678,10 @@ void PythonRules::check_exec(TSNode call, const std::string& name, const Frame& 
     const TSNode argument = PythonModule::positional_argument(call, 0);
     if (ts_node_is_null(argument))
         return;
-    const auto value = module_.evaluate(argument);
+    bool budget_hit = false;
+    const auto value = module_.evaluate(argument, &budget_hit);
+    if (budget_hit)
+        report_unfolded(call, argument, name);
     const bool decoded = value && value->is_text() && !value->decoders.empty();
 
     // Code given as a literal is reviewed like the rest of the file.
@@ -743,7 +751,10 @@ void PythonRules::check_process(TSNode call, const std::string& name, const Fram
         observation.fixed = true;
         log_.observe(std::move(observation));
     }
-    const auto value = module_.evaluate(argument);
+    bool budget_hit = false;
+    const auto value = module_.evaluate(argument, &budget_hit);
+    if (budget_hit)
+        report_unfolded(call, argument, name);
     if (!value)
         return;
     std::string command;
@@ -1072,7 +1083,13 @@ void PythonRules::check_string_indicators(const LiteralValue& value, TSNode at,
         auto observation = make(rules::kExfilEndpoint, Severity::medium, at, frame,
                                 fmt::format("Names a {} ({}).", *what, shorten(text_value)));
         observation.own = {Signal::exfil};
-        observation.corroborators = {Signal::credential, Signal::env_dump, Signal::network};
+        // Not `network`: an endpoint is only ever used by a network call, so
+        // the call that posts to the webhook is the same fact, not a second
+        // one (a Slack notifier in a training script). What makes it worse is
+        // something worth stealing or a payload that hides it; then the
+        // network call is what sends it.
+        observation.corroborators = {Signal::credential, Signal::env_dump, Signal::decode};
+        observation.amplifiers = {Signal::network};
         observation.passive = true;
         record(frame.scope, Signal::exfil, at, *what);
         log_.observe(std::move(observation));

@@ -58,6 +58,8 @@ constexpr InvisibleCharacter kInvisible[] = {
 
 constexpr size_t kOffScreenRun = 100;
 constexpr size_t kLongLine = 4096;
+// LIMITATION: identifier soup needs 8 distinct obfuscator-style names; a
+// file with fewer is not reported (ordinary code has the odd `_0x...`).
 constexpr size_t kSoupThreshold = 8;
 
 bool is_identifier_char(char c) {
@@ -156,11 +158,20 @@ void Reviewer::text_checks(std::string_view text, SourceLanguage language, Obser
             seen_code = true;
         }
 
+        // A long line is a fact about the file as it sits on disk, reported
+        // once there at a fixed low severity: every layer of a decoded
+        // payload is a long line too, and the exec or decode that makes it
+        // dangerous is reported by its own rule.
         if (!long_line_reported && content.size() > kLongLine &&
-            language != SourceLanguage::javascript) {
-            observe(rules::kOpaqueBlob, Severity::low, line, 1,
-                    fmt::format("A {}-character line.", content.size()),
-                    {Signal::exec_data, Signal::decode}, false);
+            language != SourceLanguage::javascript && !spec.derived) {
+            Observation observation;
+            observation.rule_id = rules::kOpaqueBlob;
+            observation.single = Severity::low;
+            observation.fixed = true;
+            observation.line = unit_line(spec, line);
+            observation.column = 1;
+            observation.message = fmt::format("A {}-character line.", content.size());
+            log.observe(std::move(observation));
             long_line_reported = true;
         }
 
@@ -276,6 +287,21 @@ void Reviewer::shell_fragment(std::string_view command, ObservationLog& log, Sco
     review_shell_tree(*tree, parent, where, log, *this);
 }
 
+void Reviewer::unfolded(const UnitSpec& spec, uint32_t line, uint32_t column, std::string_view what,
+                        std::string evidence) {
+    Location location = spec.location;
+    location.line = line;
+    location.column = column;
+    auto finding = Finding::make(
+        rules::kScanLimit,
+        fmt::format("{} is built from more pieces, nesting or text than hazmat folds; what it "
+                    "runs was not verified.",
+                    what),
+        std::move(location));
+    finding.with_evidence(std::move(evidence));
+    context_.report(std::move(finding));
+}
+
 uint32_t Reviewer::embedded(std::string_view text, SourceLanguage language, const UnitSpec& parent,
                             uint32_t line, std::string description, SignalSet inherited,
                             bool counts_as_layer) {
@@ -298,6 +324,7 @@ uint32_t Reviewer::embedded(std::string_view text, SourceLanguage language, cons
     spec.inherited = parent.inherited | inherited;
     spec.decode_depth = parent.decode_depth + (counts_as_layer ? 1 : 0);
     spec.setup_py = false;
+    spec.derived = true;
     if (spec.decode_depth > kMaxDecodeDepth) {
         context_.report_limit(
             LimitKind::depth, parent.location,

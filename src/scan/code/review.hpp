@@ -29,6 +29,10 @@ struct UnitSpec {
     // Layers of decoding that led here; bounded by kMaxDecodeDepth.
     uint32_t decode_depth = 0;
     bool setup_py = false;
+    // Text produced from another unit's text (a decoded payload, a code
+    // string handed to exec) rather than read from the file; facts about the
+    // file's own lines are reported on the file, not again here.
+    bool derived = false;
     // The file's name, for rules that depend on it.
     std::string name;
 };
@@ -63,6 +67,13 @@ class Reviewer {
     uint32_t embedded(std::string_view text, SourceLanguage language, const UnitSpec& parent,
                       uint32_t line, std::string description, SignalSet inherited,
                       bool counts_as_layer);
+
+    // A value that decides what runs (the argument of exec or of a process
+    // call) could not be folded because a folding bound was hit: reported as
+    // not verified (HZ-SCAN-001), never as a quiet medium. `what` names the
+    // value ("the argument of os.system()").
+    void unfolded(const UnitSpec& spec, uint32_t line, uint32_t column, std::string_view what,
+                  std::string evidence);
 
     // Checks on raw text shared by every language (invisible characters,
     // off-screen code, long lines, suppression markers), into `log`.

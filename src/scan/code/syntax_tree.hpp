@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/result.hpp"
@@ -13,6 +15,21 @@ namespace hazmat::code {
 enum class SourceLanguage { python, javascript, bash };
 
 std::string_view to_string(SourceLanguage language);
+
+// The tree-sitter runtime in Debian 12 (0.20.7) corrupts its heap when about
+// 65,535 "extra" nodes (comments) follow each other without code between
+// them; 0.20.8 fixed it. Before parsing, a run of more than
+// kMaxCommentRun comment lines has its comment text replaced by spaces, so
+// byte offsets and line numbers stay the same and the code around the run is
+// still reviewed. Lines that could be something else than a comment (inside
+// a multi-line string they might end the string or run code) are kept.
+// Returns the defused text, nothing when the source needs no change, or an
+// Error when a run longer than kMaxKeptCommentRun remains, which is reported
+// as unparseable rather than risking the parser.
+inline constexpr size_t kMaxCommentRun = 10'000;
+inline constexpr size_t kMaxKeptCommentRun = 50'000;
+Result<std::optional<std::string>> defuse_comment_runs(SourceLanguage language,
+                                                       std::string_view source);
 
 // A parsed source text. The tree points into `source`, which the caller keeps
 // alive for as long as the tree is used (blobs are memory-mapped, so no copy
@@ -38,10 +55,14 @@ class SyntaxTree {
         void operator()(TSTree* tree) const { ts_tree_delete(tree); }
     };
 
-    SyntaxTree(SourceLanguage language, std::string_view source, TSTree* tree)
-        : language_(language), source_(source), tree_(tree) {}
+    SyntaxTree(SourceLanguage language, std::string_view source, TSTree* tree,
+               std::unique_ptr<std::string> owned)
+        : language_(language), owned_(std::move(owned)), source_(source), tree_(tree) {}
 
     SourceLanguage language_;
+    // The defused copy of the source when comment runs were blanked (heap
+    // allocated so that moving the tree keeps `source_` valid).
+    std::unique_ptr<std::string> owned_;
     std::string_view source_;
     std::unique_ptr<TSTree, TreeDeleter> tree_;
 };
