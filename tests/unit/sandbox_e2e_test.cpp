@@ -415,10 +415,10 @@ TEST_F(SandboxE2E, PartlyPercentEncodedDecoyInAFileIsALeak) {
         "       open(os.path.expanduser('~/.aws/credentials'))\n"
         "       if l.startswith('aws_secret_access_key')][0]\n"
         "head = ''.join('%%%02X' % ord(c) for c in key[:6])\n"
-        "open('out.txt', 'w').write('k=' + head + key[6:] + '&q=' + urllib.parse.quote(key))\n";
+        "open('out.txt', 'w').write('k=' + head + urllib.parse.quote(key[6:]))\n";
     const auto [process, report] = run(dir, {}, {"/usr/bin/python3", "-c", steal});
     ASSERT_FALSE(report.is_null()) << process.err;
-    EXPECT_EQ(process.exit_code, 0) << process.err;
+    EXPECT_EQ(process.exit_code, 1) << process.err;  // a critical finding trips
     const auto leaks = findings(report, "HZ-RUN-002");
     ASSERT_EQ(leaks.size(), 1u) << report.dump(2);
     EXPECT_NE(leaks[0]["message"].get<std::string>().find("out.txt"), std::string::npos);
@@ -430,7 +430,7 @@ TEST_F(SandboxE2E, PartlyPercentEncodedDecoyInAFileIsALeak) {
 // environments included) touches nothing of the host.
 TEST_F(SandboxE2E, PsSeesOnlyTheSandboxAndIsNotASensitiveAccess) {
     const auto dir = project("workload");
-    const auto [process, report] = run(dir, {}, {"/bin/ps", "-efww", "e"});
+    const auto [process, report] = run(dir, {}, {"/bin/ps", "-ef"});
     ASSERT_FALSE(report.is_null()) << process.err;
     EXPECT_EQ(process.exit_code, 0) << process.err;
     EXPECT_NE(process.out.find("/sbin/init"), std::string::npos) << process.out;
