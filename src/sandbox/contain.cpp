@@ -346,7 +346,7 @@ Result<SeccompProgram> wait_for_parent(int control, bool monitored) {
     if (auto status = enter_root(plan.root); !status)
         fail(control, "entering the sandbox's root", status.error().message);
     for (const auto& [path, which] :
-         {std::pair{plan.root.home.c_str(), 0}, {"/tmp", 1}, {"/dev/shm", 2}}) {
+         {std::pair{plan.root.home.c_str(), 0}, {"/tmp", 1}, {"/dev/shm", 2}, {"/proc", 3}}) {
         if (auto status = send_pinned_dir(control, path, which); !status)
             fail(control, "pinning the sandbox's writable directories", status.error().message);
     }

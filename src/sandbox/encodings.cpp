@@ -71,4 +71,42 @@ std::string url_encode(std::string_view bytes) {
     return out;
 }
 
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view bytes) {
+    auto at = bytes.find('%');
+    std::optional<std::string> out;
+    while (at != std::string_view::npos) {
+        if (at + 2 < bytes.size() && hex_value(bytes[at + 1]) >= 0 &&
+            hex_value(bytes[at + 2]) >= 0) {
+            if (!out) {
+                out.emplace();
+                out->reserve(bytes.size());
+            }
+            out->append(bytes.substr(0, at));
+            out->push_back(
+                static_cast<char>(hex_value(bytes[at + 1]) * 16 + hex_value(bytes[at + 2])));
+            bytes.remove_prefix(at + 3);
+            at = bytes.find('%');
+            continue;
+        }
+        at = bytes.find('%', at + 1);
+    }
+    if (out)
+        out->append(bytes);
+    return out;
+}
+
 }  // namespace hazmat::sandbox

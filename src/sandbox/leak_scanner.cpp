@@ -103,6 +103,18 @@ LeakScanner::LeakScanner(const std::vector<DecoySecret>& secrets) {
 }
 
 void LeakScanner::scan(std::string_view channel, std::string_view bytes) {
+    std::vector<bool> found(secret_ids_.size(), false);
+    match(channel, bytes, {}, found);
+    // A value percent-encoded only in part (Python's urllib.parse.quote
+    // keeps '/' and escapes '+') matches no fixed pattern: decode every
+    // escape and look again. A secret already seen as it is keeps that
+    // encoding alone.
+    if (const auto decoded = percent_decode(bytes))
+        match(channel, *decoded, "url", found);
+}
+
+void LeakScanner::match(std::string_view channel, std::string_view bytes,
+                        std::string_view as_encoding, std::vector<bool>& found) {
     if (bytes.size() < 2)
         return;
     const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
@@ -119,8 +131,13 @@ void LeakScanner::scan(std::string_view channel, std::string_view bytes) {
              ++it) {
             if (bytes.size() - i >= it->text.size() &&
                 std::memcmp(bytes.data() + i, it->text.data(), it->text.size()) == 0) {
-                hits_.insert(
-                    {secret_ids_[it->secret], std::string(it->encoding), std::string(channel)});
+                if (!as_encoding.empty() && found[it->secret])
+                    continue;
+                if (as_encoding.empty())
+                    found[it->secret] = true;
+                hits_.insert({secret_ids_[it->secret],
+                              std::string(as_encoding.empty() ? it->encoding : as_encoding),
+                              std::string(channel)});
             }
         }
     }

@@ -48,6 +48,10 @@ class LeakScanner {
         std::string_view encoding;
     };
     void scan(std::string_view channel, std::string_view bytes);
+    // Records the patterns found in `bytes`; with `as_encoding`, as that
+    // encoding and only for secrets not yet `found`.
+    void match(std::string_view channel, std::string_view bytes, std::string_view as_encoding,
+               std::vector<bool>& found);
 
     std::vector<std::string> secret_ids_;
     std::vector<Pattern> patterns_;  // sorted by their first two bytes

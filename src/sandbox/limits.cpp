@@ -1,5 +1,6 @@
 #include "sandbox/limits.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -7,9 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <thread>
 
@@ -335,6 +339,7 @@ void ResourceController::leave_after_clone() {
 
 LimitHits ResourceController::read_hits() const {
     LimitHits hits;
+    hits.counted = cgroup_version_ != 0;
     if (cgroup_version_ == 2) {
         hits.oom_kills = read_key(memory_cgroup_ / "memory.events", "oom_kill").value_or(0);
         hits.memory_max_events = read_key(memory_cgroup_ / "memory.events", "max").value_or(0);
@@ -364,6 +369,136 @@ void ResourceController::remove() {
         }
     }
     cgroups_.clear();
+}
+
+ProcessSample sample_processes(int proc_dir) {
+    ProcessSample sample;
+    UniqueFd listing(openat(proc_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!listing)
+        return sample;
+    DIR* dir = fdopendir(listing.get());
+    if (dir == nullptr)
+        return sample;
+    (void)listing.release();
+    while (const struct dirent* entry = readdir(dir)) {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9')
+            continue;
+        UniqueFd file(openat(proc_dir, fmt::format("{}/status", entry->d_name).c_str(),
+                             O_RDONLY | O_CLOEXEC));
+        if (!file)
+            continue;
+        char buffer[4096];
+        const auto n = read(file.get(), buffer, sizeof(buffer) - 1);
+        if (n <= 0)
+            continue;
+        const std::string_view status(buffer, static_cast<size_t>(n));
+        const auto field = [&](std::string_view name) -> std::string_view {
+            const auto at = status.find(name);
+            if (at == std::string_view::npos)
+                return {};
+            auto value = status.substr(at + name.size());
+            value = value.substr(0, value.find('\n'));
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+                value.remove_prefix(1);
+            return value;
+        };
+        const auto threads = std::strtoull(std::string(field("\nThreads:")).c_str(), nullptr, 10);
+        sample.tasks += threads > 0 ? threads : 1;
+        // VmData is in kB.
+        const auto data = std::strtoull(std::string(field("\nVmData:")).c_str(), nullptr, 10) << 10;
+        if (data > sample.largest_data) {
+            sample.largest_data = data;
+            sample.largest_name = std::string(field("Name:"));
+        }
+    }
+    closedir(dir);
+    return sample;
+}
+
+void record_sample(LimitHits& hits, const ProcessSample& sample) {
+    hits.peak_tasks = std::max(hits.peak_tasks, sample.tasks);
+    if (sample.largest_data > hits.peak_process_data) {
+        hits.peak_process_data = sample.largest_data;
+        hits.peak_process_name = sample.largest_name;
+    }
+}
+
+namespace {
+
+// What a refused allocation or fork prints in the common runtimes: libc's
+// strerror, Python's exceptions, C++'s bad_alloc, the shells' own words.
+constexpr std::array kMemoryMessages = std::to_array<std::string_view>({
+    "Cannot allocate memory",
+    "MemoryError",
+    "std::bad_alloc",
+    "out of memory",
+    "Out of memory",
+    "memory exhausted",
+    "failed to allocate",
+    "Failed to allocate",
+});
+constexpr std::array kForkMessages = std::to_array<std::string_view>({
+    "Resource temporarily unavailable",
+    "BlockingIOError",
+    "fork: retry",
+    "Cannot fork",
+    "can't fork",
+    "fork failed",
+    "pthread_create failed",
+    "can't start new thread",
+});
+constexpr size_t kMessageTail = 40;  // longer than any message above
+constexpr size_t kMaxMessages = 5;
+
+void note_line(std::vector<std::string>& lines, std::string_view text, size_t at) {
+    if (lines.size() >= kMaxMessages)
+        return;
+    auto start = text.rfind('\n', at);
+    start = start == std::string_view::npos ? 0 : start + 1;
+    auto end = text.find('\n', at);
+    auto line = std::string(text.substr(start, end == std::string_view::npos ? end : end - start));
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+        line.pop_back();
+    if (line.size() > 200)
+        line = line.substr(0, 200) + "...";
+    if (std::find(lines.begin(), lines.end(), line) == lines.end())
+        lines.push_back(std::move(line));
+}
+
+}  // namespace
+
+void LimitMessageWatcher::scan(std::string_view text, size_t seen) {
+    for (const auto& [messages, lines] :
+         {std::pair{std::span<const std::string_view>(kMemoryMessages), &memory_},
+          std::pair{std::span<const std::string_view>(kForkMessages), &fork_}}) {
+        for (const auto message : messages) {
+            // Only matches reaching past what an earlier call scanned.
+            const auto from = seen >= message.size() ? seen - message.size() + 1 : 0;
+            const auto at = text.find(message, from);
+            if (at != std::string_view::npos)
+                note_line(*lines, text, at);
+        }
+    }
+}
+
+void LimitMessageWatcher::feed(std::string_view channel, std::string_view bytes) {
+    if (memory_.size() >= kMaxMessages && fork_.size() >= kMaxMessages)
+        return;
+    auto it = tails_.find(channel);
+    if (it == tails_.end())
+        it = tails_.emplace(std::string(channel), std::string()).first;
+    // The tail of the previous chunk joined to this one: a message split
+    // across two writes is still seen.
+    std::string text = it->second;
+    const auto seen = text.size();
+    text.append(bytes);
+    scan(text, seen);
+    it->second = text.size() > kMessageTail ? text.substr(text.size() - kMessageTail) : text;
+}
+
+void LimitMessageWatcher::add_to(LimitHits& hits) const {
+    hits.memory_messages = memory_;
+    hits.fork_messages = fork_;
 }
 
 }  // namespace hazmat::sandbox

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,10 +25,46 @@ struct LimitMechanisms {
 
 // What the command ran into.
 struct LimitHits {
+    // A cgroup counts hits; rlimits count nothing, so without a cgroup the
+    // signs below are all there is.
+    bool counted = true;
     uint64_t oom_kills = 0;          // processes the kernel killed for memory
     uint64_t memory_max_events = 0;  // allocations that hit the limit
     uint64_t pids_max_events = 0;    // forks refused at the process limit
     std::optional<uint64_t> memory_peak_bytes;
+
+    // Sampled while the command ran (rlimits only).
+    uint64_t peak_tasks = 0;         // processes and threads in the sandbox at once
+    uint64_t peak_process_data = 0;  // the largest data segment (VmData) of one process
+    std::string peak_process_name;
+    // Failures the program printed that a refused allocation or fork causes.
+    std::vector<std::string> memory_messages;
+    std::vector<std::string> fork_messages;
+};
+
+// Samples the processes of a sandbox through a descriptor of its own /proc
+// (so only its PID namespace is listed): tasks, and the largest VmData.
+struct ProcessSample {
+    uint64_t tasks = 0;
+    uint64_t largest_data = 0;
+    std::string largest_name;
+};
+ProcessSample sample_processes(int proc_dir);
+void record_sample(LimitHits& hits, const ProcessSample& sample);
+
+// Watches the command's output streams for the messages a refused
+// allocation (ENOMEM, MemoryError, bad_alloc) or a refused fork (EAGAIN)
+// leaves, for runs whose limits are rlimits that count no hits.
+class LimitMessageWatcher {
+  public:
+    void feed(std::string_view channel, std::string_view bytes);
+    void add_to(LimitHits& hits) const;
+
+  private:
+    void scan(std::string_view text, size_t seen);
+    std::map<std::string, std::string, std::less<>> tails_;
+    std::vector<std::string> memory_;
+    std::vector<std::string> fork_;
 };
 
 // One rlimit the command's process sets on itself before execve.
@@ -63,6 +100,8 @@ class ResourceController {
     const std::vector<RlimitSetting>& rlimits() const { return rlimits_; }
     const LimitMechanisms& mechanisms() const { return mechanisms_; }
 
+    // Whether hits are counted (a cgroup) or only partly observable (rlimits).
+    bool counts_hits() const { return cgroup_version_ != 0; }
     LimitHits read_hits() const;
 
     // Removes the run's cgroups (once every process in them has exited).

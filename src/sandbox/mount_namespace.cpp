@@ -352,12 +352,21 @@ Status mount_workspace(const RootLayout& layout, int root) {
             // lands in the upper layer, which hazmat lists and applies only
             // on request. "userxattr" is what an overlay mounted inside a
             // user namespace uses for its whiteouts and opaque directories.
-            auto mount = new_filesystem("overlay",
-                                        {{"lowerdir", escape_overlay_path(layout.project.string())},
-                                         {"upperdir", layout.upper.string()},
-                                         {"workdir", layout.work.string()},
-                                         {"userxattr", ""}},
-                                        attributes);
+            // LIMITATION: a run's own layer is mounted "volatile" (not synced
+            // when the sandbox ends); after a host crash its unapplied changes
+            // may be incomplete. Kept layers (--keep) are synced.
+            std::vector<FsOption> options = {
+                {"lowerdir", escape_overlay_path(layout.project.string())},
+                {"upperdir", layout.upper.string()},
+                {"workdir", layout.work.string()},
+                {"userxattr", ""}};
+            if (layout.volatile_upper)
+                options.push_back({"volatile", ""});
+            auto mount = new_filesystem("overlay", options, attributes);
+            if (!mount && layout.volatile_upper) {
+                options.pop_back();  // kernels before 5.10 lack "volatile"
+                mount = new_filesystem("overlay", options, attributes);
+            }
             if (!mount)
                 return mount.error();
             return attach(mount->get(), root, layout.workspace, true, "workspace overlay");

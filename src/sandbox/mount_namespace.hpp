@@ -29,6 +29,11 @@ struct RootLayout {
     WorkspaceMode workspace_mode = WorkspaceMode::overlay;
     std::filesystem::path upper;  // overlay upper and work directories (host, overlay mode)
     std::filesystem::path work;
+    // The layer is the run's own, read by hazmat from the page cache right
+    // after the run: mount it "volatile" so that tearing the sandbox down
+    // does not wait for the upper file system to sync (tens of ms). A kept
+    // layer is mounted again later and stays synced.
+    bool volatile_upper = false;
     std::string workspace;  // absolute path inside: the command's working directory
     std::string home;       // absolute path inside
 

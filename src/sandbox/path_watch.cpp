@@ -225,8 +225,12 @@ PathCategory PathWatch::classify(std::string_view path, bool writing, int opener
     if (std::any_of(kSensitiveAbsolute.begin(), kSensitiveAbsolute.end(),
                     [&](std::string_view p) { return is_below(path, p); }))
         return PathCategory::sensitive;
-    // Another process's environment or memory (PID 1 is hazmat's init).
-    if (path.starts_with("/proc/") && (path.ends_with("/environ") || path.ends_with("/mem"))) {
+    // /proc is the sandbox's own, mounted for its PID namespace: every
+    // process listed there is one of the sandbox's, so reading another one's
+    // environment (ps, top and psutil do) reaches no host secret; its
+    // values are the persona's and the decoys', whose leaks are caught where
+    // they go. Reading another process's memory is no tool's routine.
+    if (path.starts_with("/proc/") && path.ends_with("/mem")) {
         const auto owner = path.substr(6, path.find('/', 6) - 6);
         const bool own = owner == "self" || owner == "thread-self" ||
                          (opener != 0 && owner == std::to_string(opener));

@@ -68,7 +68,7 @@ const RuleInfo kRunRules[] = {
      "The program tried to open a location that holds host secrets or controls the host and "
      "that an ML program has no reason to touch: another user's home or the invoking user's "
      "real home, /etc/shadow, SSH or GPG keys, browser profiles, wallets, the Docker socket, "
-     "another process's environment or memory.",
+     "another process's memory.",
      kDoNotTrust, 200},
     {rules::kRunDeniedSyscalls, Severity::low, "System calls outside the allow-list",
      "The program used kernel interfaces the sandbox denies because ML workloads never need "
@@ -137,6 +137,17 @@ const RuleInfo kRunRules[] = {
      "With --ask, the user denied an action the program attempted; the system call failed "
      "with EPERM.",
      "Nothing to do; the record shows what was denied.", std::nullopt},
+    {rules::kRunLimitsPartlyObserved, Severity::info,
+     "Resource limits enforced with rlimits: hits only partly observed",
+     "No cgroup was writable for this user, so memory and the number of processes were limited "
+     "with rlimits (memory per process, processes per sandbox user). The kernel counts no hits "
+     "for rlimits: hazmat sampled the sandbox's processes, watched the output for the failures "
+     "a refused allocation or fork leaves (ENOMEM, MemoryError, EAGAIN) and looked at how the "
+     "command ended, but a hit the program handled quietly goes unseen.",
+     "Run hazmat in a delegated cgroup v2 subtree (for example under 'systemd-run --user "
+     "--scope -p Delegate=yes') so that limit hits are counted; 'hazmat doctor' shows what "
+     "this host offers.",
+     std::nullopt},
 };
 
 }  // namespace

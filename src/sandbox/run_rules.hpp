@@ -27,5 +27,6 @@ inline constexpr std::string_view kRunWorkspaceChanges = "HZ-RUN-018";
 inline constexpr std::string_view kRunCommandFailed = "HZ-RUN-019";
 inline constexpr std::string_view kRunDegraded = "HZ-RUN-020";
 inline constexpr std::string_view kRunUserDenied = "HZ-RUN-021";
+inline constexpr std::string_view kRunLimitsPartlyObserved = "HZ-RUN-022";
 
 }  // namespace hazmat::rules

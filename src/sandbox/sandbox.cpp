@@ -229,7 +229,11 @@ enum Source : uint32_t {
     kOutput,  // pty master or stdout pipe
     kErrors,  // stderr pipe
     kInput,   // hazmat's stdin
+    kSample,  // time to sample the processes (limits without a cgroup)
 };
+
+// How often the processes are sampled when no cgroup counts limit hits.
+constexpr auto kSampleInterval = std::chrono::milliseconds(100);
 
 struct RunState {
     const SandboxPolicy* policy = nullptr;
@@ -246,12 +250,15 @@ struct RunState {
     UniqueFd timer;
     UniqueFd dns;
     UniqueFd inotify;
+    UniqueFd sample_timer;
     UniqueFd output;  // pty master or the command's stdout
     UniqueFd errors;  // the command's stderr
     UniqueFd input;   // where hazmat's stdin goes (pty master dup or stdin pipe)
     std::atomic<bool> input_registered{false};
-    std::map<int, std::string> decoy_watches;  // inotify wd -> display path
-    std::array<UniqueFd, 3> pinned;            // home, /tmp, /dev/shm
+    std::map<int, std::string> decoy_watches;       // inotify wd -> display path
+    std::array<UniqueFd, 4> pinned;                 // home, /tmp, /dev/shm, the sandbox's /proc
+    LimitMessageWatcher* limit_messages = nullptr;  // set when no cgroup counts hits
+    LimitHits sampled;
     const DecoySet* decoys = nullptr;
 
     std::unique_ptr<Supervisor> supervisor;
@@ -330,7 +337,7 @@ void handle_control(RunState& state, const DecoySet& decoys, const Supervisor::C
             (void)watch_fd(state, state.dns.get(), kDns);
             break;
         case ControlType::pinned_dir:
-            if (message->value >= 0 && message->value < 3)
+            if (message->value >= 0 && message->value < 4)
                 state.pinned[static_cast<size_t>(message->value)] = std::move(message->fd);
             if (message->value == 0)
                 finish_home(state, decoys);
@@ -389,6 +396,8 @@ void handle_output(RunState& state, Source source) {
         const std::string_view bytes(buffer, static_cast<size_t>(n));
         const bool is_stdout = source == kOutput;
         state.leaks->feed(is_stdout ? "stdout" : "stderr", bytes);
+        if (state.limit_messages)
+            state.limit_messages->feed(is_stdout ? "stdout" : "stderr", bytes);
         if (state.capture) {
             auto& sink = is_stdout ? state.captured_stdout : state.captured_stderr;
             if (sink.size() < kCaptureLimit)
@@ -526,6 +535,13 @@ void handle_timer(RunState& state) {
     }
 }
 
+void handle_sample(RunState& state) {
+    uint64_t expirations = 0;
+    (void)!read(state.sample_timer.get(), &expirations, sizeof(expirations));
+    if (state.pinned[3] && !state.init_exited)
+        record_sample(state.sampled, sample_processes(state.pinned[3].get()));
+}
+
 void run_loop(RunState& state, const DecoySet& decoys, const Supervisor::Context& context) {
     std::optional<std::chrono::steady_clock::time_point> drain_deadline;
     for (;;) {
@@ -536,7 +552,11 @@ void run_loop(RunState& state, const DecoySet& decoys, const Supervisor::Context
             // Every process inside is gone; collect what is left in the pipes.
             if (!drain_deadline)
                 drain_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-            const bool drained = !state.output && !state.errors && !state.control;
+            // The command's status is the last message init sends: its
+            // channel's end (init's exit, after the namespaces are torn
+            // down) need not be waited for.
+            const bool drained =
+                !state.output && !state.errors && (!state.control || state.command_status);
             if (drained || std::chrono::steady_clock::now() > *drain_deadline)
                 return;
         }
@@ -570,6 +590,9 @@ void run_loop(RunState& state, const DecoySet& decoys, const Supervisor::Context
                     break;
                 case kInput:
                     handle_input(state);
+                    break;
+                case kSample:
+                    handle_sample(state);
                     break;
             }
         }
@@ -802,6 +825,7 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
     if (layer) {
         plan.root.upper = layer->upper();
         plan.root.work = layer->work();
+        plan.root.volatile_upper = !layer->kept;
     }
     plan.root.workspace = record.workspace_inside;
     plan.root.home = home;
@@ -993,6 +1017,21 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
         (void)watch_fd(state, state.timer.get(), kTimer);
     }
 
+    // rlimits count no hits: sample the processes and watch the output for
+    // the failures a refused allocation or fork leaves.
+    LimitMessageWatcher limit_messages;
+    if (!limits->counts_hits()) {
+        state.limit_messages = &limit_messages;
+        state.sample_timer.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+        struct itimerspec every = {};
+        every.it_value.tv_nsec = std::chrono::nanoseconds(kSampleInterval).count();
+        every.it_interval = every.it_value;
+        if (state.sample_timer) {
+            timerfd_settime(state.sample_timer.get(), 0, &every, nullptr);
+            (void)watch_fd(state, state.sample_timer.get(), kSample);
+        }
+    }
+
     Supervisor::Context context;
     context.recorder = recorder->get();
     context.watch = &watch;
@@ -1042,10 +1081,18 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
     scan_written_files(state, record);
     timer.mark("leak scans");
     // The cgroups can go once init has exited (its teardown overlapped the
-    // diff and the scans).
-    if (!state.init_exited)
+    // diff and the scans). Without cgroups, init is reaped last of all.
+    if (!state.init_exited && limits->counts_hits()) {
         waitpid(state.init, nullptr, 0);
+        state.init_exited = true;
+    }
     record.limit_hits = limits->read_hits();
+    if (state.limit_messages) {
+        record.limit_hits.peak_tasks = state.sampled.peak_tasks;
+        record.limit_hits.peak_process_data = state.sampled.peak_process_data;
+        record.limit_hits.peak_process_name = state.sampled.peak_process_name;
+        limit_messages.add_to(record.limit_hits);
+    }
     limits->remove();
     timer.mark("cgroup removal");
     for (auto& pinned : state.pinned)
@@ -1063,6 +1110,9 @@ Result<RunRecord> run_in_sandbox(const SandboxPolicy& policy) {
         dispose_run_leftovers(*state_dir, *run,
                               record.workspace_diff && !record.workspace_diff->changes.empty());
     timer.mark("leftovers disposed");
+    if (!state.init_exited)
+        waitpid(state.init, nullptr, 0);
+    timer.mark("init reaped");
     return record;
 }
 

@@ -405,6 +405,89 @@ void summarize_workspace(const RunRecord& record, Report& report) {
              {}, {});
 }
 
+std::string mib(uint64_t bytes) {
+    return fmt::format("{:.0f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
+
+// Limits enforced by rlimits: the kernel counts no hits, so report what the
+// samples, the output and the command's end show, and say that this is all.
+void summarize_uncounted_limits(const RunRecord& record, Report& report) {
+    const auto& hits = record.limit_hits;
+    const auto& limits = record.limits;
+    const auto& outcome = record.outcome;
+
+    std::vector<std::string> process_signs;
+    std::vector<std::string> unrelated;
+    const bool near_limit = hits.peak_tasks * 2 >= limits.max_processes;
+    if (limits.max_processes > 0 && hits.peak_tasks + 1 >= limits.max_processes)
+        process_signs.push_back(
+            fmt::format("{} processes and threads were seen running at once; forks past {} "
+                        "fail with EAGAIN",
+                        hits.peak_tasks, limits.max_processes));
+    for (const auto& line : hits.fork_messages) {
+        // EAGAIN alone is also what non-blocking I/O returns: it counts only
+        // with many processes around or words about forking.
+        const bool about_forks = line.find("fork") != std::string::npos ||
+                                 line.find("thread") != std::string::npos ||
+                                 line.find("spawn") != std::string::npos;
+        (about_forks || near_limit ? process_signs : unrelated)
+            .push_back("the program printed: " + line);
+    }
+    if (!process_signs.empty()) {
+        process_signs.push_back("enforced by " + record.isolation.limits.processes +
+                                "; refused forks are not counted");
+        emit(report, rules::kRunLimitHit,
+             fmt::format("Process limit: the program most likely reached the limit of {} "
+                         "processes",
+                         limits.max_processes),
+             {}, process_signs);
+    }
+
+    std::vector<std::string> memory_signs;
+    if (limits.memory_bytes > 0 && hits.peak_process_data >= limits.memory_bytes / 10 * 9)
+        memory_signs.push_back(fmt::format("{} grew to {} of data", hits.peak_process_name,
+                                           mib(hits.peak_process_data)));
+    for (const auto& line : hits.memory_messages)
+        memory_signs.push_back("the program printed: " + line);
+    if (!memory_signs.empty()) {
+        memory_signs.push_back(
+            fmt::format("limit {} per process, enforced by {}; refused "
+                        "allocations are not counted",
+                        mib(limits.memory_bytes), record.isolation.limits.memory));
+        emit(report, rules::kRunLimitHit,
+             fmt::format("Memory limit: an allocation was most likely refused at {}",
+                         mib(limits.memory_bytes)),
+             {}, memory_signs);
+    }
+
+    std::vector<std::string> observed = {
+        fmt::format("memory: {} per process by {}; processes: {} by {}", mib(limits.memory_bytes),
+                    record.isolation.limits.memory, limits.max_processes,
+                    record.isolation.limits.processes),
+        fmt::format("sampled every 100 ms: at most {} processes and threads at once; the "
+                    "largest process had {} of data",
+                    hits.peak_tasks, mib(hits.peak_process_data)),
+    };
+    for (const auto& line : unrelated)
+        observed.push_back(line + " (with too few processes for the process limit)");
+    if (outcome.state == CommandOutcome::State::signaled &&
+        (outcome.signal == SIGKILL || outcome.signal == SIGSEGV || outcome.signal == SIGBUS ||
+         outcome.signal == SIGABRT))
+        observed.push_back(fmt::format(
+            "the command was killed by {}, which a refused allocation can cause",
+            sigabbrev_np(outcome.signal) ? fmt::format("SIG{}", sigabbrev_np(outcome.signal))
+                                         : std::to_string(outcome.signal)));
+    else if (outcome.state == CommandOutcome::State::exited && outcome.exit_code != 0 &&
+             memory_signs.empty() && process_signs.empty())
+        observed.push_back(
+            fmt::format("the command exited with status {}; nothing it printed points at a limit",
+                        outcome.exit_code));
+    emit(report, rules::kRunLimitsPartlyObserved,
+         "Memory and process limits were enforced with rlimits: a hit can only be partly "
+         "observed",
+         {}, observed);
+}
+
 void summarize_outcome(const RunRecord& record, Report& report) {
     const auto& outcome = record.outcome;
     if (outcome.state == CommandOutcome::State::timed_out) {
@@ -439,6 +522,8 @@ void summarize_outcome(const RunRecord& record, Report& report) {
              fmt::format("Process limit: {} fork{} refused at {} processes", hits.pids_max_events,
                          hits.pids_max_events == 1 ? "" : "s", record.limits.max_processes),
              {}, {"enforced by " + record.isolation.limits.processes});
+    if (!hits.counted)
+        summarize_uncounted_limits(record, report);
     if (outcome.state == CommandOutcome::State::signaled && outcome.signal == SIGXFSZ)
         emit(report, rules::kRunLimitHit,
              fmt::format("File size limit: a file grew past {} MiB",
@@ -480,7 +565,8 @@ bool has_rule(const Report& report, std::string_view rule) {
 
 bool is_about_the_run(std::string_view rule) {
     return rule == rules::kRunTimedOut || rule == rules::kRunMonitorIncomplete ||
-           rule == rules::kRunCommandFailed || rule == rules::kRunDegraded;
+           rule == rules::kRunCommandFailed || rule == rules::kRunDegraded ||
+           rule == rules::kRunLimitsPartlyObserved;
 }
 
 std::string verdict_of(const RunRecord& record, const Report& report) {
@@ -500,7 +586,9 @@ std::string verdict_of(const RunRecord& record, const Report& report) {
     if (about_the_program)
         return "suspicious";
     const auto& outcome = record.outcome;
-    const bool cut_short = outcome.state != CommandOutcome::State::exited;
+    // A limit hit stopped the program short of what it meant to do.
+    const bool cut_short =
+        outcome.state != CommandOutcome::State::exited || has_rule(report, rules::kRunLimitHit);
     const bool unobserved = !record.isolation.monitored || record.lost_events > 0 ||
                             record.monitor_errors > 0 || !record.scans_complete ||
                             (record.workspace_diff && record.workspace_diff->truncated);
@@ -534,6 +622,10 @@ std::vector<std::string> isolation_lines(const RunRecord& record) {
                                 record.limits.memory_bytes >> 20, isolation.limits.memory,
                                 record.limits.max_processes, isolation.limits.processes,
                                 isolation.limits.cpu));
+    if (!record.limit_hits.counted)
+        lines.push_back(
+            "limit hits: only partly observable (rlimits count none; hazmat sampled the "
+            "processes and watched the output for ENOMEM/EAGAIN failures)");
     if (isolation.gpu_requested && isolation.gpu_devices.empty())
         lines.push_back("GPU requested, but no NVIDIA, DRI or KFD device was found");
     if (!isolation.gpu_devices.empty()) {

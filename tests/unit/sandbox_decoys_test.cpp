@@ -127,6 +127,28 @@ TEST_F(LeakScannerTest, FindsUrlSafeBase64HexBase32AndPercentEncoding) {
     EXPECT_TRUE(found("aws-secret-access-key", "url", "d"));
 }
 
+TEST_F(LeakScannerTest, FindsAPartlyPercentEncodedValue) {
+    // What Python's urllib.parse.quote(value) gives: '/' kept, '+' escaped.
+    scanner.scan_whole("file ~/project/out.txt",
+                       "GET /?k=wJalrXUtnFEMI/K7MDENG%2BbPxRfiCYEXAMPLEKEY HTTP/1.1\n");
+    // Lower-case hex, every character of the value an escape or not.
+    scanner.feed("stdout", "k=wJalrXUtnFEMI%2fK7MDENG%2bbPxRfiCYEXAMPLEKEY\n");
+    EXPECT_TRUE(found("aws-secret-access-key", "url", "file ~/project/out.txt"));
+    EXPECT_TRUE(found("aws-secret-access-key", "url", "stdout"));
+    EXPECT_EQ(scanner.hits().size(), 2u);
+}
+
+TEST_F(LeakScannerTest, APlainValueNextToAnEscapeIsReportedAsPlainOnly) {
+    scanner.scan_whole("stdout", "100%25 sure: hf_abcdefghijklmnopqrstuvwxyzABCDEFGH\n");
+    EXPECT_TRUE(found("huggingface-token", "plain", "stdout"));
+    EXPECT_EQ(scanner.hits().size(), 1u);
+}
+
+TEST(PercentDecode, DecodesEscapesOnly) {
+    EXPECT_EQ(percent_decode("a%2Fb%2bc+d%zz%4"), "a/b+c+d%zz%4");
+    EXPECT_EQ(percent_decode("no escapes here, 100%"), std::nullopt);
+}
+
 TEST_F(LeakScannerTest, FindsAValueSplitAcrossWritesOfOneStream) {
     scanner.feed("stdout", "prefix hf_abcdefghijklm");
     scanner.feed("stderr", "nopqrstuvwxyzABCDEFGH");  // another stream: no match

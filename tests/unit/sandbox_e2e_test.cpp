@@ -332,6 +332,112 @@ TEST_F(SandboxE2E, TimeoutKillsEverythingTheCommandStarted) {
     EXPECT_EQ(findings(report, "HZ-RUN-012").size(), 1u);
 }
 
+// Limits are enforced by a cgroup where one is writable (root here) and by
+// rlimits otherwise (an ordinary user): a hit must be reported either way,
+// and a run under rlimits must say that hits are only partly observable.
+TEST_F(SandboxE2E, ForkBombHitsTheProcessLimitAndIsReported) {
+    const auto dir = project("workload");
+    // Forks until the kernel refuses, holds the children briefly, reaps them.
+    const std::string bomb =
+        "import os, time\n"
+        "kids = []\n"
+        "for _ in range(200):\n"
+        "    try:\n"
+        "        pid = os.fork()\n"
+        "    except OSError as error:\n"
+        "        print('fork refused:', repr(error), flush=True)\n"
+        "        break\n"
+        "    if pid == 0:\n"
+        "        time.sleep(1)\n"
+        "        os._exit(0)\n"
+        "    kids.append(pid)\n"
+        "for pid in kids:\n"
+        "    os.waitpid(pid, 0)\n";
+    const auto [process, report] =
+        run(dir, {"--pids", "32", "--timeout", "60"}, {"/usr/bin/python3", "-c", bomb});
+    ASSERT_FALSE(report.is_null()) << process.err;
+    EXPECT_NE(process.out.find("fork refused"), std::string::npos) << process.out;
+    const auto hits = findings(report, "HZ-RUN-011");
+    ASSERT_EQ(hits.size(), 1u) << report.dump(2);
+    EXPECT_NE(hits[0]["message"].get<std::string>().find("Process limit"), std::string::npos);
+    EXPECT_NE(report["verdict"], "clean");
+    const auto partly = findings(report, "HZ-RUN-022");
+    if (geteuid() != 0) {
+        ASSERT_EQ(partly.size(), 1u) << report.dump(2);
+        EXPECT_EQ(partly[0]["severity"], "info");
+        EXPECT_NE(report.dump().find("limit hits: only partly observable"), std::string::npos);
+    }
+}
+
+TEST_F(SandboxE2E, MemoryBalloonHitsTheMemoryLimitAndIsReported) {
+    const auto dir = project("workload");
+    // 300 MiB touched page by page under a 100 MiB limit.
+    const std::string balloon =
+        "b = bytearray(300 << 20)\n"
+        "for i in range(0, len(b), 4096):\n"
+        "    b[i] = 1\n"
+        "print('allocated')\n";
+    const auto [process, report] =
+        run(dir, {"--memory", "100M", "--timeout", "60"}, {"/usr/bin/python3", "-c", balloon});
+    ASSERT_FALSE(report.is_null()) << process.err;
+    EXPECT_EQ(process.out.find("allocated"), std::string::npos) << process.out;
+    const auto hits = findings(report, "HZ-RUN-011");
+    ASSERT_EQ(hits.size(), 1u) << report.dump(2);
+    EXPECT_NE(hits[0]["message"].get<std::string>().find("Memory limit"), std::string::npos);
+    EXPECT_NE(report["verdict"], "clean");
+    if (geteuid() != 0) {
+        EXPECT_EQ(findings(report, "HZ-RUN-022").size(), 1u) << report.dump(2);
+        EXPECT_NE(hits[0].dump().find("MemoryError"), std::string::npos) << hits[0].dump(2);
+    }
+}
+
+TEST_F(SandboxE2E, UnprivilegedRunSaysLimitHitsAreOnlyPartlyObservable) {
+    if (geteuid() == 0)
+        GTEST_SKIP() << "root has writable cgroups here; the unprivileged run checks this";
+    const auto dir = project("workload");
+    const auto [process, report] = run(dir, {}, {"/bin/true"});
+    ASSERT_FALSE(report.is_null()) << process.err;
+    const auto partly = findings(report, "HZ-RUN-022");
+    ASSERT_EQ(partly.size(), 1u) << report.dump(2);
+    EXPECT_EQ(findings(report, "HZ-RUN-011").size(), 0u);
+    // Nothing the program did is in question: the verdict stays, with the note.
+    EXPECT_EQ(report["verdict"], "clean");
+    EXPECT_NE(report.dump().find("limit hits: only partly observable"), std::string::npos);
+}
+
+// A decoy written out percent-encoded only in part (as urllib.parse.quote
+// leaves it, or with a few characters escaped by hand) is still a leak.
+TEST_F(SandboxE2E, PartlyPercentEncodedDecoyInAFileIsALeak) {
+    const auto dir = project("workload");
+    const std::string steal =
+        "import os, urllib.parse\n"
+        "key = [l.split('=', 1)[1].strip() for l in\n"
+        "       open(os.path.expanduser('~/.aws/credentials'))\n"
+        "       if l.startswith('aws_secret_access_key')][0]\n"
+        "head = ''.join('%%%02X' % ord(c) for c in key[:6])\n"
+        "open('out.txt', 'w').write('k=' + head + urllib.parse.quote(key[6:]))\n";
+    const auto [process, report] = run(dir, {}, {"/usr/bin/python3", "-c", steal});
+    ASSERT_FALSE(report.is_null()) << process.err;
+    EXPECT_EQ(process.exit_code, 1) << process.err;  // a critical finding trips
+    const auto leaks = findings(report, "HZ-RUN-002");
+    ASSERT_EQ(leaks.size(), 1u) << report.dump(2);
+    EXPECT_NE(leaks[0]["message"].get<std::string>().find("out.txt"), std::string::npos);
+    EXPECT_NE(leaks[0].dump().find("url"), std::string::npos) << leaks[0].dump(2);
+    EXPECT_EQ(report["verdict"], "malicious");
+}
+
+// The sandbox's /proc lists only its own processes; ps reading them (their
+// environments included) touches nothing of the host.
+TEST_F(SandboxE2E, PsSeesOnlyTheSandboxAndIsNotASensitiveAccess) {
+    const auto dir = project("workload");
+    const auto [process, report] = run(dir, {}, {"/bin/ps", "-ef"});
+    ASSERT_FALSE(report.is_null()) << process.err;
+    EXPECT_EQ(process.exit_code, 0) << process.err;
+    EXPECT_NE(process.out.find("/sbin/init"), std::string::npos) << process.out;
+    EXPECT_EQ(findings(report, "HZ-RUN-009").size(), 0u) << report.dump(2);
+    EXPECT_EQ(report["verdict"], "clean") << report.dump(2);
+}
+
 TEST_F(SandboxE2E, EnvironmentIsNotPassedThroughUnlessGranted) {
     const auto dir = project("workload");
     const std::vector<std::string> command = {"/bin/sh", "-c",

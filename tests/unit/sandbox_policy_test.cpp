@@ -141,7 +141,11 @@ TEST_F(PathWatchTest, ClassifiesHostLocationsAndWritesOutside) {
     EXPECT_EQ(watch.classify("/home/bob/.netrc", false), PathCategory::sensitive);
     EXPECT_EQ(watch.classify("/etc/shadow", false), PathCategory::sensitive);
     EXPECT_EQ(watch.classify("/var/run/docker.sock", false), PathCategory::sensitive);
-    EXPECT_EQ(watch.classify("/proc/1/environ", false), PathCategory::sensitive);
+    // The sandbox's /proc lists only its own processes: their environments
+    // are no host location (ps reads them); their memory is still off limits.
+    EXPECT_EQ(watch.classify("/proc/1/environ", false), PathCategory::none);
+    EXPECT_EQ(watch.classify("/proc/1/mem", false), PathCategory::sensitive);
+    EXPECT_EQ(watch.classify("/proc/7/mem", false, 7), PathCategory::none);
     EXPECT_EQ(watch.classify("/proc/7/environ", false, 7), PathCategory::none);
     EXPECT_EQ(watch.classify("/proc/self/environ", false), PathCategory::none);
     EXPECT_EQ(watch.classify("/etc/cron.d/job", true), PathCategory::persistence);
