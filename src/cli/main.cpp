@@ -121,8 +121,11 @@ std::vector<std::string> in_given_order(const std::vector<std::string>& remainin
 // recognisable: a mistyped command, a `run` command without "--".
 std::string usage_error(const CLI::App& app, const CLI::ParseError& error, int argc, char** argv) {
     std::vector<std::string> commands;
-    for (const auto* command : app.get_subcommands([](const CLI::App*) { return true; }))
-        commands.push_back(command->get_name());
+    // Internal commands (named "__...") run only inside the sandbox.
+    for (const auto* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+        if (!command->get_name().starts_with("__"))
+            commands.push_back(command->get_name());
+    }
     const auto parsed = app.get_subcommands();
     const bool run = !parsed.empty() && parsed.front()->get_name() == "run";
     const auto extras = in_given_order(app.remaining(true), argc, argv);

@@ -265,12 +265,12 @@ void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code)
     run->add_option("--log", options->log,
                     "Append the audit log (JSON lines) to FILE (default: in the run's directory)");
     run->add_option("-f,--format", options->format, "Report format")
-        ->check(CLI::IsMember({"text", "json"}, CLI::ignore_case))
+        ->transform(CLI::IsMember({"text", "json"}, CLI::ignore_case))
         ->default_str("text");
     run->add_option("-o,--output", options->output,
                     "Write the report to FILE ('-' for stdout) instead of stderr");
     run->add_option("--fail-on", options->fail_on, "Lowest severity that makes the exit code 1")
-        ->check(severity_name())
+        ->transform(severity_name())
         ->default_str("high");
     run->callback([options, &global, &exit_code] { exit_code = run_sandboxed(*options, global); });
 }

