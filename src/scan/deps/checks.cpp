@@ -125,6 +125,8 @@ std::string advisory_evidence(const Advisory& advisory, const OsvMatch& match) {
 
 // Findings about a pinned version carry the advisory's own rating, but
 // "critical" is kept for packages that are malware.
+// LIMITATION: a known-vulnerable version is reported as high at most, even
+// when the advisory rates it critical.
 Severity vulnerability_severity(const Advisory& advisory) {
     if (!advisory.severity || *advisory.severity >= Severity::high)
         return Severity::high;
@@ -598,6 +600,8 @@ class ManifestCheck {
     void check_hygiene(const Dependency& dependency) {
         // Lockfiles pin by construction; documentation shows commands to
         // type, not a build to reproduce.
+        // LIMITATION: unpinned, wildcard and moving-Git dependencies are not
+        // reported for install commands in documentation (READMEs, notebooks).
         if (manifest_.lockfile || manifest_.documentation || dependency.locked)
             return;
         if (dependency.source == SourceKind::git) {
