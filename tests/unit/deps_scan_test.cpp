@@ -252,5 +252,60 @@ TEST(DependencyScan, UnreadableLinesAreUnverifiedWithTheirLine) {
         << unverified.message;
 }
 
+// setup.py is read from its syntax tree: a typosquat in a list bound to a
+// name, a vulnerable pin concatenated onto it and one in an extra are each
+// reported at the line of the string that names them.
+TEST(DependencyScan, SetupPyRequirementsAreReadWithoutRunningIt) {
+    const auto findings = scan_path(fixture("setuppy"));
+    const auto file = in("setuppy", "setup.py");
+    const auto& typo = only(findings, rules::kDepTypo, file, 5);
+    EXPECT_EQ(typo.severity, Severity::high);
+    EXPECT_EQ(typo.message.substr(0, 33), "'reqeusts' resembles 'requests', ");
+    const auto& torch = only(findings, rules::kDepVulnerable, file, 13);
+    EXPECT_EQ(torch.severity, Severity::high);
+    EXPECT_EQ(torch.message,
+              "torch 1.12.0 is affected by PYSEC-2022-43015 (CVE-2022-45907); fixed in 1.13.1.");
+    const auto& pillow = only(findings, rules::kDepVulnerable, file, 16);
+    EXPECT_EQ(pillow.severity, Severity::high);
+    EXPECT_TRUE(pillow.message.starts_with("Pillow 8.0.0 is affected by 26 known advisories ("))
+        << pillow.message;
+    EXPECT_EQ(count(findings, rules::kDepComputedRequirements), 0u);
+    EXPECT_EQ(findings.size(), 3u);
+}
+
+// Requirements hidden behind a function call (here read from a file hazmat
+// does not scan on its own) are not a silent pass.
+TEST(DependencyScan, SetupPyWithComputedRequirementsIsNotSilentlyClean) {
+    const auto findings = scan_path(fixture("setuppy-computed"));
+    const auto& computed =
+        only(findings, rules::kDepComputedRequirements, in("setuppy-computed", "setup.py"), 11);
+    EXPECT_EQ(computed.severity, Severity::info);
+    EXPECT_EQ(computed.message,
+              "The dependencies of this setup.py are not all known without running it: setup() "
+              "computes 'install_requires' when it runs; they were not checked.");
+    EXPECT_EQ(findings.size(), 1u);
+}
+
+TEST(DependencyScan, SetupPyKeywordsFromADictionaryOrNoSetupCallAreUnverified) {
+    TempDir dir;
+    std::filesystem::create_directories(dir.path() / "splat");
+    std::filesystem::create_directories(dir.path() / "wrapper");
+    std::ofstream(dir.path() / "splat" / "setup.py")
+        << "import setuptools\n\nsetuptools.setup(**CONFIG)\n";
+    std::ofstream(dir.path() / "wrapper" / "setup.py")
+        << "from skbuild import setup as build\n\nbuild(install_requires=['reqeusts'])\n";
+    const auto findings = scan_path(dir.path());
+    EXPECT_EQ(only(findings, rules::kDepComputedRequirements,
+                   (dir.path() / "splat" / "setup.py").string(), 3)
+                  .severity,
+              Severity::info);
+    const auto& wrapper = only(findings, rules::kDepComputedRequirements,
+                               (dir.path() / "wrapper" / "setup.py").string(), 0);
+    EXPECT_EQ(wrapper.message,
+              "The dependencies of this setup.py are not all known without running it: no "
+              "setuptools or distutils setup() call was found; they were not checked.");
+    EXPECT_EQ(findings.size(), 2u);
+}
+
 }  // namespace
 }  // namespace hazmat::deps

@@ -215,6 +215,7 @@ class ManifestCheck {
 
     void run() {
         report_issues();
+        report_computed();
         report_includes();
         report_indexes();
         report_index_merging();
@@ -248,6 +249,16 @@ class ManifestCheck {
                              "were not checked.",
                              manifest_.format, issue.message),
                  location_for(where_, issue.file, issue.line));
+        }
+    }
+
+    void report_computed() {
+        for (const auto& computed : manifest_.computed) {
+            emit(rules::kDepComputedRequirements,
+                 fmt::format("The dependencies of this {} are not all known without running it: "
+                             "{}; they were not checked.",
+                             manifest_.format, computed.message),
+                 location_for(where_, computed.file, computed.line));
         }
     }
 

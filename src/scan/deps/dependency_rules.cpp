@@ -150,6 +150,14 @@ const RuleInfo kDependencyRules[] = {
      "an archive. Its dependencies and index options are checked only if it is scanned on its "
      "own.",
      "Scan the included file too, or the directory that holds both.", std::nullopt},
+    {rules::kDepComputedRequirements, Severity::info, "Dependencies computed when setup.py runs",
+     "setup.py is Python, and hazmat reads it without running it: literal requirement lists, "
+     "and names bound to them, are checked, but a requirement list read from another file, "
+     "returned by a function, taken from the environment or passed as setup(**options) is "
+     "known only at build time. The dependencies it produces were not checked.",
+     "Scan the file the list is read from (a requirements file is checked on its own), or "
+     "declare the dependencies as literals, preferably in pyproject.toml.",
+     std::nullopt},
 };
 
 }  // namespace
