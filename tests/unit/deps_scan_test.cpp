@@ -307,5 +307,39 @@ TEST(DependencyScan, SetupPyKeywordsFromADictionaryOrNoSetupCallAreUnverified) {
     EXPECT_EQ(findings.size(), 2u);
 }
 
+// Packages fetched over plain HTTP can be swapped by anyone on the path:
+// an index, a lockfile's recorded downloads and a direct archive URL.
+TEST(DependencyScan, PlainHttpDownloadsInLockfilesAndRequirementsAreReported) {
+    const auto findings = scan_path(fixture("plainhttp"));
+    const auto& lock =
+        only(findings, rules::kDepInsecureIndex, in("plainhttp", "package-lock.json"), 6);
+    EXPECT_EQ(lock.severity, Severity::high);
+    EXPECT_EQ(
+        lock.message,
+        "left-pad@1.3.0 and 1 more were downloaded over plain HTTP from registry.npmjs.org, 2 "
+        "of them without a hash.");
+    const auto& yarn = only(findings, rules::kDepInsecureIndex, in("plainhttp", "yarn.lock"), 5);
+    EXPECT_EQ(yarn.severity, Severity::medium);
+    EXPECT_EQ(yarn.message,
+              "left-pad@1.3.0 was downloaded over plain HTTP from registry.yarnpkg.com; its "
+              "recorded hash still guards the content.");
+    const auto& pnpm =
+        only(findings, rules::kDepInsecureIndex, in("plainhttp", "pnpm-lock.yaml"), 5);
+    EXPECT_EQ(pnpm.message,
+              "left-pad@1.3.0 was downloaded over plain HTTP from npm.mirror.invalid; its "
+              "recorded hash still guards the content.");
+    const auto requirements = in("plainhttp", "requirements.txt");
+    EXPECT_EQ(only(findings, rules::kDepInsecureIndex, requirements, 1).message,
+              "Packages are fetched over plain HTTP from http://pypi.mirror.invalid/simple.");
+    const auto& archive = only(findings, rules::kDepInsecureIndex, requirements, 3);
+    EXPECT_EQ(archive.severity, Severity::high);
+    EXPECT_EQ(
+        archive.message,
+        "'helper' is downloaded over plain HTTP: http://files.mirror.invalid/helper-1.0.tar.gz.");
+    EXPECT_EQ(count(findings, rules::kDepInsecureIndex), 5u);
+    // A plain-HTTP host is reported as insecure, not also as a custom registry.
+    EXPECT_EQ(count(findings, rules::kDepCustomIndex), 0u);
+}
+
 }  // namespace
 }  // namespace hazmat::deps
