@@ -98,6 +98,10 @@ class SetupPyReader {
     }
 
     void computed(uint32_t line, std::string message) {
+        for (const auto& known : manifest_.computed) {
+            if (known.line == line && known.message == message)
+                return;
+        }
         manifest_.computed.push_back({line, std::move(message), {}});
     }
 
@@ -107,10 +111,16 @@ class SetupPyReader {
     void add_requirements(const code::LiteralValue& value, std::string_view key,
                           std::string_view group, const LiteralLines& local) {
         const uint32_t fallback = argument_line(key);
-        if (!value.exact)
+        const auto partly_computed = [&] {
             computed(fallback, fmt::format("part of '{}' is computed when setup() runs", key));
+        };
+        if (!value.exact)
+            partly_computed();
+        if (value.kind == code::LiteralValue::Kind::none)
+            return;  // None: no requirements
         if (value.is_text()) {
-            add_text(value, fallback, group, local);
+            if (!add_text(value, fallback, group, local))
+                partly_computed();
             return;
         }
         if (!value.is_sequence()) {
@@ -123,14 +133,17 @@ class SetupPyReader {
                          fmt::format("an entry of '{}' is not a requirement string", key));
                 continue;
             }
-            add_text(item, fallback, group, local);
+            if (!add_text(item, fallback, group, local))
+                partly_computed();
         }
     }
 
-    void add_text(const code::LiteralValue& value, uint32_t fallback, std::string_view group,
+    // False when the string is only partly known (f-string holes, names
+    // bound at run time).
+    bool add_text(const code::LiteralValue& value, uint32_t fallback, std::string_view group,
                   const LiteralLines& local) {
         if (!value.exact || value.text.find(code::kUnknownPart) != std::string::npos)
-            return;  // reported as computed by the caller
+            return false;
         uint32_t line = local.find(value.text);
         if (line == 0)
             line = file_lines_.find(value.text);
@@ -147,6 +160,7 @@ class SetupPyReader {
             const uint32_t at = located ? line + piece.number - 1 : line;
             extracted_.push_back({std::string(requirement), at, std::string(group)});
         }
+        return true;
     }
 
     void read_list(std::string_view key, std::string_view group) {
@@ -166,6 +180,8 @@ class SetupPyReader {
         const uint32_t line = argument_line("extras_require");
         if (!extras.exact)
             computed(line, "part of 'extras_require' is computed when setup() runs");
+        if (extras.kind == code::LiteralValue::Kind::none)
+            return;
         if (extras.kind != code::LiteralValue::Kind::dict) {
             computed(line, "'extras_require' is not a dictionary");
             return;
