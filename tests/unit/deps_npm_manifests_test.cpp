@@ -116,8 +116,8 @@ TEST(NpmManifests, PackageLockVersionOneNests) {
     EXPECT_EQ(manifest.format, "package-lock.json v1");
     EXPECT_EQ(summary(manifest),
               (std::vector<std::string>{
-                  "4 lodash '4.17.20' pinned 4.17.20 hashed from registry.npmjs.org",
-                  "9 inner '1.0.0' pinned 1.0.0 from npm.internal.invalid",
+                  "4 lodash '4.17.20' pinned 4.17.20 hashed from https://registry.npmjs.org",
+                  "9 inner '1.0.0' pinned 1.0.0 from https://npm.internal.invalid",
                   "12 aliased '2.0.0' alias -> other pinned 2.0.0",
                   "13 from-git '' Git repository "
                   "git+https://github.com/example/x.git#0123456789abcdef0123456789abcdef01234567 "
@@ -141,7 +141,7 @@ TEST(NpmManifests, PackageLockVersionThreeUsesPackagePaths) {
 })");
     EXPECT_EQ(summary(manifest),
               (std::vector<std::string>{
-                  "5 @scope/pkg '1.0.0' pinned 1.0.0 hashed from registry.npmjs.org",
+                  "5 @scope/pkg '1.0.0' pinned 1.0.0 hashed from https://registry.npmjs.org",
                   "7 b '2.0.0' [dev] pinned 2.0.0",
                   "8 lodash '1.0.0' alias -> evil-lodash pinned 1.0.0",
                   "9 evil '1.0.0' direct URL https://evil.invalid/evil.tgz pinned 1.0.0",
@@ -169,13 +169,15 @@ mystery@^1.0.0:
   version "1.0.0"
   resolved "https://example.invalid/mystery-1.0.0.tgz"
 )");
-    EXPECT_EQ(summary(manifest),
-              (std::vector<std::string>{
-                  "5 @babel/code-frame '7.12.13' pinned 7.12.13 hashed from registry.yarnpkg.com",
-                  "12 lodash '4.17.21' alias -> lodash-es pinned 4.17.21 from registry.yarnpkg.com",
-                  "16 mystery '1.0.0' direct URL https://example.invalid/mystery-1.0.0.tgz pinned "
-                  "1.0.0",
-              }));
+    EXPECT_EQ(
+        summary(manifest),
+        (std::vector<std::string>{
+            "5 @babel/code-frame '7.12.13' pinned 7.12.13 hashed from https://registry.yarnpkg.com",
+            "12 lodash '4.17.21' alias -> lodash-es pinned 4.17.21 from "
+            "https://registry.yarnpkg.com",
+            "16 mystery '1.0.0' direct URL https://example.invalid/mystery-1.0.0.tgz pinned "
+            "1.0.0",
+        }));
     EXPECT_TRUE(manifest.issues.empty());
 }
 

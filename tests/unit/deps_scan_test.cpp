@@ -252,5 +252,94 @@ TEST(DependencyScan, UnreadableLinesAreUnverifiedWithTheirLine) {
         << unverified.message;
 }
 
+// setup.py is read from its syntax tree: a typosquat in a list bound to a
+// name, a vulnerable pin concatenated onto it and one in an extra are each
+// reported at the line of the string that names them.
+TEST(DependencyScan, SetupPyRequirementsAreReadWithoutRunningIt) {
+    const auto findings = scan_path(fixture("setuppy"));
+    const auto file = in("setuppy", "setup.py");
+    const auto& typo = only(findings, rules::kDepTypo, file, 5);
+    EXPECT_EQ(typo.severity, Severity::high);
+    EXPECT_EQ(typo.message.substr(0, 33), "'reqeusts' resembles 'requests', ");
+    const auto& torch = only(findings, rules::kDepVulnerable, file, 13);
+    EXPECT_EQ(torch.severity, Severity::high);
+    EXPECT_EQ(torch.message,
+              "torch 1.12.0 is affected by PYSEC-2022-43015 (CVE-2022-45907); fixed in 1.13.1.");
+    const auto& pillow = only(findings, rules::kDepVulnerable, file, 16);
+    EXPECT_EQ(pillow.severity, Severity::high);
+    EXPECT_TRUE(pillow.message.starts_with("Pillow 8.0.0 is affected by 26 known advisories ("))
+        << pillow.message;
+    EXPECT_EQ(count(findings, rules::kDepComputedRequirements), 0u);
+    EXPECT_EQ(findings.size(), 3u);
+}
+
+// Requirements hidden behind a function call (here read from a file hazmat
+// does not scan on its own) are not a silent pass.
+TEST(DependencyScan, SetupPyWithComputedRequirementsIsNotSilentlyClean) {
+    const auto findings = scan_path(fixture("setuppy-computed"));
+    const auto& computed =
+        only(findings, rules::kDepComputedRequirements, in("setuppy-computed", "setup.py"), 11);
+    EXPECT_EQ(computed.severity, Severity::info);
+    EXPECT_EQ(computed.message,
+              "The dependencies of this setup.py are not all known without running it: setup() "
+              "computes 'install_requires' when it runs; they were not checked.");
+    EXPECT_EQ(findings.size(), 1u);
+}
+
+TEST(DependencyScan, SetupPyKeywordsFromADictionaryOrNoSetupCallAreUnverified) {
+    TempDir dir;
+    std::filesystem::create_directories(dir.path() / "splat");
+    std::filesystem::create_directories(dir.path() / "wrapper");
+    std::ofstream(dir.path() / "splat" / "setup.py")
+        << "import setuptools\n\nsetuptools.setup(**CONFIG)\n";
+    std::ofstream(dir.path() / "wrapper" / "setup.py")
+        << "from skbuild import setup as build\n\nbuild(install_requires=['reqeusts'])\n";
+    const auto findings = scan_path(dir.path());
+    EXPECT_EQ(only(findings, rules::kDepComputedRequirements,
+                   (dir.path() / "splat" / "setup.py").string(), 3)
+                  .severity,
+              Severity::info);
+    const auto& wrapper = only(findings, rules::kDepComputedRequirements,
+                               (dir.path() / "wrapper" / "setup.py").string(), 0);
+    EXPECT_EQ(wrapper.message,
+              "The dependencies of this setup.py are not all known without running it: no "
+              "setuptools or distutils setup() call was found; they were not checked.");
+    EXPECT_EQ(findings.size(), 2u);
+}
+
+// Packages fetched over plain HTTP can be swapped by anyone on the path:
+// an index, a lockfile's recorded downloads and a direct archive URL.
+TEST(DependencyScan, PlainHttpDownloadsInLockfilesAndRequirementsAreReported) {
+    const auto findings = scan_path(fixture("plainhttp"));
+    const auto& lock =
+        only(findings, rules::kDepInsecureIndex, in("plainhttp", "package-lock.json"), 6);
+    EXPECT_EQ(lock.severity, Severity::high);
+    EXPECT_EQ(
+        lock.message,
+        "left-pad@1.3.0 and 1 more were downloaded over plain HTTP from registry.npmjs.org, 2 "
+        "of them without a hash.");
+    const auto& yarn = only(findings, rules::kDepInsecureIndex, in("plainhttp", "yarn.lock"), 5);
+    EXPECT_EQ(yarn.severity, Severity::medium);
+    EXPECT_EQ(yarn.message,
+              "left-pad@1.3.0 was downloaded over plain HTTP from registry.yarnpkg.com; its "
+              "recorded hash still guards the content.");
+    const auto& pnpm =
+        only(findings, rules::kDepInsecureIndex, in("plainhttp", "pnpm-lock.yaml"), 5);
+    EXPECT_EQ(pnpm.message,
+              "left-pad@1.3.0 was downloaded over plain HTTP from npm.mirror.invalid; its "
+              "recorded hash still guards the content.");
+    const auto requirements = in("plainhttp", "requirements.txt");
+    EXPECT_EQ(only(findings, rules::kDepInsecureIndex, requirements, 1).message,
+              "Packages are fetched over plain HTTP from http://pypi.mirror.invalid/simple.");
+    const auto& archive = only(findings, rules::kDepInsecureIndex, requirements, 3);
+    EXPECT_EQ(archive.severity, Severity::high);
+    EXPECT_EQ(
+        archive.message,
+        "'helper' is downloaded over plain HTTP: http://files.mirror.invalid/helper-1.0.tar.gz.");
+    EXPECT_EQ(count(findings, rules::kDepInsecureIndex), 5u);
+    // A plain-HTTP host is reported as insecure, not also as a custom registry.
+    EXPECT_EQ(count(findings, rules::kDepCustomIndex), 0u);
+}
+
 }  // namespace
 }  // namespace hazmat::deps

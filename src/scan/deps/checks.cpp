@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "core/finding.hpp"
@@ -125,6 +126,8 @@ std::string advisory_evidence(const Advisory& advisory, const OsvMatch& match) {
 
 // Findings about a pinned version carry the advisory's own rating, but
 // "critical" is kept for packages that are malware.
+// LIMITATION: a known-vulnerable version is reported as high at most, even
+// when the advisory rates it critical.
 Severity vulnerability_severity(const Advisory& advisory) {
     if (!advisory.severity || *advisory.severity >= Severity::high)
         return Severity::high;
@@ -213,6 +216,7 @@ class ManifestCheck {
 
     void run() {
         report_issues();
+        report_computed();
         report_includes();
         report_indexes();
         report_index_merging();
@@ -246,6 +250,16 @@ class ManifestCheck {
                              "were not checked.",
                              manifest_.format, issue.message),
                  location_for(where_, issue.file, issue.line));
+        }
+    }
+
+    void report_computed() {
+        for (const auto& computed : manifest_.computed) {
+            emit(rules::kDepComputedRequirements,
+                 fmt::format("The dependencies of this {} are not all known without running it: "
+                             "{}; they were not checked.",
+                             manifest_.format, computed.message),
+                 location_for(where_, computed.file, computed.line));
         }
     }
 
@@ -348,13 +362,36 @@ class ManifestCheck {
     }
 
     // A lockfile records where each package was downloaded; hosts other
-    // than the public registry are reported once each.
+    // than the public registry, and downloads over plain HTTP (from any
+    // host, the public registry's included), are reported once per host.
     void report_lockfile_hosts() {
         std::set<std::string, std::less<>> reported;
+        struct InsecureHost {
+            const Dependency* first = nullptr;
+            size_t entries = 0;
+            size_t unhashed = 0;
+        };
+        std::map<std::string, InsecureHost, std::less<>> insecure;
+        // Indexes the file declares are reported where they are declared.
+        std::set<std::string, std::less<>> declared_insecure;
+        for (const auto& index : manifest_.indexes) {
+            if (is_plain_http(index.url))
+                declared_insecure.insert(index_host(index.url));
+        }
         for (const auto& dependency : manifest_.dependencies) {
             if (!dependency.locked || dependency.index.empty())
                 continue;
             const auto host = index_host(dependency.index);
+            if (is_plain_http(dependency.index)) {
+                if (declared_insecure.contains(host))
+                    continue;
+                auto& entry = insecure[host];
+                if (entry.first == nullptr)
+                    entry.first = &dependency;
+                ++entry.entries;
+                entry.unhashed += dependency.hashed ? 0 : 1;
+                continue;
+            }
             if (is_default_index(dependency.ecosystem, "https://" + host) ||
                 !reported.insert(host).second)
                 continue;
@@ -362,6 +399,27 @@ class ManifestCheck {
                  fmt::format("{} was downloaded from {}, not the public registry.",
                              describe(dependency), host),
                  location_of(where_, dependency));
+        }
+        for (const auto& [host, entry] : insecure) {
+            // An integrity hash recorded in the lockfile still lets the
+            // installer reject a substituted download; without one nothing does.
+            const bool guarded = entry.unhashed == 0;
+            const bool one = entry.entries == 1;
+            std::string what = describe(*entry.first);
+            if (!one)
+                what += fmt::format(" and {} more", entry.entries - 1);
+            std::string hashes;
+            if (guarded)
+                hashes = one ? "; its recorded hash still guards the content"
+                             : "; their recorded hashes still guard the content";
+            else
+                hashes = one ? ", and it has no hash"
+                             : fmt::format(", {} of them without a hash", entry.unhashed);
+            emit(rules::kDepInsecureIndex,
+                 fmt::format("{} {} downloaded over plain HTTP from {}{}.", what,
+                             one ? "was" : "were", host, hashes),
+                 location_of(where_, *entry.first), {},
+                 guarded ? std::optional<Severity>(Severity::medium) : std::nullopt);
         }
     }
 
@@ -546,6 +604,12 @@ class ManifestCheck {
         }
         if (dependency.source == SourceKind::registry)
             return;
+        if ((dependency.source == SourceKind::url || dependency.source == SourceKind::git) &&
+            (is_plain_http(dependency.url) || istarts_with(dependency.url, "git+http://")))
+            emit(rules::kDepInsecureIndex,
+                 fmt::format("'{}' is downloaded over plain HTTP: {}.",
+                             dependency.name.empty() ? "?" : dependency.name, dependency.url),
+                 location_of(where_, dependency));
         const auto rank = checker_.facts(dependency.ecosystem, dependency.name).rank;
         const auto where = to_string(dependency.source);
         if (rank) {
@@ -587,10 +651,11 @@ class ManifestCheck {
             !dependency.index.empty() || has_private_index(manifest_, dependency.ecosystem);
         if (resolved_publicly || !directed) {
             emit(rules::kDepInternalName,
-                 fmt::format("'{}' looks like an internal package, but {}.", dependency.name,
-                             resolved_publicly
-                                 ? fmt::format("it was downloaded from {}", dependency.index)
-                                 : std::string("nothing here directs it to a private index")),
+                 fmt::format(
+                     "'{}' looks like an internal package, but {}.", dependency.name,
+                     resolved_publicly
+                         ? fmt::format("it was downloaded from {}", index_host(dependency.index))
+                         : std::string("nothing here directs it to a private index")),
                  location_of(where_, dependency));
         }
     }
@@ -598,6 +663,8 @@ class ManifestCheck {
     void check_hygiene(const Dependency& dependency) {
         // Lockfiles pin by construction; documentation shows commands to
         // type, not a build to reproduce.
+        // LIMITATION: unpinned, wildcard and moving-Git dependencies are not
+        // reported for install commands in documentation (READMEs, notebooks).
         if (manifest_.lockfile || manifest_.documentation || dependency.locked)
             return;
         if (dependency.source == SourceKind::git) {

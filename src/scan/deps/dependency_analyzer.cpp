@@ -23,6 +23,9 @@ namespace fs = std::filesystem;
 // including file's own directory tree, never through a symbolic link, and
 // only when small: the scanned project must not make hazmat read files
 // outside it.
+// LIMITATION: an included requirements file outside the including file's
+// directory, behind a symbolic link, remote, absolute or containing $VAR is
+// not read as part of it; each such include is reported as HZ-DEP-033.
 constexpr uint64_t kMaxIncludedFileBytes = 16ull << 20;
 
 bool is_within(const fs::path& path, const fs::path& root) {

@@ -18,7 +18,8 @@ const RuleInfo kDependencyRules[] = {
     {rules::kDepVulnerable, Severity::high, "Dependency version has a known vulnerability",
      "The version this project pins or locks is affected by a published advisory (OSV, with "
      "its CVE and GHSA aliases in the evidence). The finding's severity follows the "
-     "advisory's own rating where it gives one, and is high otherwise.",
+     "advisory's own rating where it gives one, up to high (critical is kept for malware), "
+     "and is high otherwise.",
      "Upgrade to a version the advisory lists as fixed, or confirm the vulnerable code is "
      "not reachable in the way the project uses the package.",
      1395},
@@ -114,8 +115,9 @@ const RuleInfo kDependencyRules[] = {
      "Confirm who operates the index and why it is needed; prefer the public registry or your "
      "organisation's own mirror.",
      829},
-    {rules::kDepInsecureIndex, Severity::high, "Package index without TLS verification",
-     "Packages are fetched over plain HTTP, or certificate checks are turned off "
+    {rules::kDepInsecureIndex, Severity::high, "Package index or download without TLS verification",
+     "Packages are fetched over plain HTTP (an index, a lockfile's recorded download URL, a "
+     "direct archive or repository URL), or certificate checks are turned off "
      "(--trusted-host, verify_ssl = false, strict-ssl=false). Anyone on the network path can "
      "substitute what is installed.",
      "Use https:// and remove the exemption from certificate verification.", 319},
@@ -150,6 +152,14 @@ const RuleInfo kDependencyRules[] = {
      "an archive. Its dependencies and index options are checked only if it is scanned on its "
      "own.",
      "Scan the included file too, or the directory that holds both.", std::nullopt},
+    {rules::kDepComputedRequirements, Severity::info, "Dependencies computed when setup.py runs",
+     "setup.py is Python, and hazmat reads it without running it: literal requirement lists, "
+     "and names bound to them, are checked, but a requirement list read from another file, "
+     "returned by a function, taken from the environment or passed as setup(**options) is "
+     "known only at build time. The dependencies it produces were not checked.",
+     "Scan the file the list is read from (a requirements file is checked on its own), or "
+     "declare the dependencies as literals, preferably in pyproject.toml.",
+     std::nullopt},
 };
 
 }  // namespace

@@ -33,5 +33,6 @@ inline constexpr std::string_view kDepUnpinned = "HZ-DEP-030";
 inline constexpr std::string_view kDepWildcard = "HZ-DEP-031";
 inline constexpr std::string_view kDepGitWithoutCommit = "HZ-DEP-032";
 inline constexpr std::string_view kDepIncludeNotFollowed = "HZ-DEP-033";
+inline constexpr std::string_view kDepComputedRequirements = "HZ-DEP-034";
 
 }  // namespace hazmat::rules

@@ -102,6 +102,10 @@ struct Manifest {
     std::vector<PackageIndex> indexes;
     std::vector<Include> includes;
     std::vector<ManifestIssue> issues;
+    // Values the file computes when it runs (setup.py's install_requires
+    // read from another file or returned by a function): well-formed, but
+    // what they declare is known only by running it.
+    std::vector<ManifestIssue> computed;
     // Settings that widen where packages come from (uv's index-strategy
     // "unsafe-best-match"): line and text.
     std::vector<std::pair<uint32_t, std::string>> merge_settings;

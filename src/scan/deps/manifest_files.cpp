@@ -37,6 +37,7 @@ std::optional<ManifestKind> manifest_kind_for(std::string_view path) {
     static constexpr std::pair<std::string_view, ManifestKind> kExact[] = {
         {"pyproject.toml", ManifestKind::pyproject},
         {"setup.cfg", ManifestKind::setup_cfg},
+        {"setup.py", ManifestKind::setup_py},
         {"pipfile", ManifestKind::pipfile},
         {"pipfile.lock", ManifestKind::pipfile_lock},
         {"poetry.lock", ManifestKind::poetry_lock},
@@ -81,6 +82,8 @@ Manifest parse_manifest(ManifestKind kind, std::string_view text, std::string_vi
             return parse_pyproject(text);
         case ManifestKind::setup_cfg:
             return parse_setup_cfg(text);
+        case ManifestKind::setup_py:
+            return parse_setup_py(text);
         case ManifestKind::pipfile:
             return parse_pipfile(text);
         case ManifestKind::pipfile_lock:

@@ -16,6 +16,7 @@ enum class ManifestKind {
                    // *.in
     pyproject,
     setup_cfg,
+    setup_py,
     pipfile,
     pipfile_lock,
     poetry_lock,

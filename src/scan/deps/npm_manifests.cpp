@@ -101,8 +101,13 @@ void apply_resolved(std::string_view resolved, Dependency& dependency) {
     }
     // Registries serve tarballs at <registry>/<name>/-/<file>.tgz; anything
     // else is a tarball from wherever the URL points.
+    // The registry is kept with its scheme (without any credentials in the
+    // URL): a download over plain HTTP can be replaced on the way.
     if (resolved.find("/-/") != std::string_view::npos) {
-        dependency.index = host_of(resolved);
+        const auto scheme = resolved.find("://");
+        dependency.index = scheme == std::string_view::npos
+                               ? std::string()
+                               : lower(resolved.substr(0, scheme + 3)) + host_of(resolved);
         return;
     }
     dependency.source = SourceKind::url;

@@ -182,10 +182,11 @@ void compile_range(const OsvRange& range, Compiled<V>& out) {
         }
         auto version = parse_as(static_cast<const V*>(nullptr), event.version);
         if (!version) {
-            // A bound in a legacy syntax ("2019-09-12" on PyPI) cannot be
-            // placed in the order. Failing closed: an unreadable start counts
-            // as the origin and an unreadable end is ignored, so the range
-            // errs towards "affected", and the match says it is incomplete.
+            // LIMITATION: a bound in a legacy syntax ("2019-09-12" on PyPI)
+            // cannot be placed in the order. Failing closed: an unreadable
+            // start counts as the origin and an unreadable end is ignored, so
+            // the range errs towards "affected", and the match says it is
+            // incomplete.
             spdlog::debug("OSV range bound '{}' is not a version of this ecosystem: {}",
                           event.version, version.error().message);
             out.incomplete = true;
@@ -453,6 +454,8 @@ Result<Advisory> parse_osv_record(const json& record, size_t* skipped_entries) {
         const auto package = entry.find("package");
         if (package == entry.end() || !package->is_object())
             continue;
+        // LIMITATION: only PyPI and npm advisories are stored; entries for
+        // other ecosystems are skipped at import and counted in `db status`.
         const auto ecosystem = parse_ecosystem(string_field(*package, "ecosystem"));
         const auto name = string_field(*package, "name");
         if (!ecosystem || name.empty()) {

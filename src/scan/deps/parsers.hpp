@@ -23,6 +23,11 @@ Manifest parse_conda_environment(std::string_view text);
 // pip's own configuration (pip.conf, pip.ini): index settings.
 Manifest parse_pip_conf(std::string_view text);
 
+// setup.py, read from its syntax tree (never run): the requirements and
+// dependency links of its setup() call. Values built at run time are listed
+// in `computed`.
+Manifest parse_setup_py(std::string_view text);
+
 // A requirement string someone else extracted from setup.py's syntax tree
 // (the `install_requires`, `setup_requires` or `extras_require` arguments of
 // setup()), with its line.

@@ -330,6 +330,8 @@ Manifest parse_pyproject(std::string_view text) {
 }
 
 std::optional<std::string> poetry_constraint_as_pep440(std::string_view constraint) {
+    // LIMITATION: Poetry "||" unions have no PEP 440 form; the vulnerability
+    // check treats such a constraint as admitting any version.
     constraint = trim(constraint);
     if (constraint.empty() || constraint == "*")
         return std::string();

@@ -73,6 +73,9 @@ std::vector<IniValue> read_ini(std::string_view text, Manifest& manifest) {
 
 // setuptools: a multi-line value has one requirement per line; a
 // single-line value separates them with ';'.
+// LIMITATION: a setup.cfg "file:" requirements reference is not followed;
+// the file it names is checked only when it is itself scanned (it is when
+// named like a requirements file), and the reference is reported as HZ-DEP-033.
 void add_setup_cfg_requirements(const IniValue& value, std::string_view group, Manifest& manifest) {
     if (value.value.starts_with("file:")) {
         manifest.includes.push_back(
@@ -225,6 +228,9 @@ Manifest parse_conda_environment(std::string_view text) {
     for (const auto& entry : dependencies) {
         // Conda packages themselves come from conda channels under conda's
         // own names; only the pip section installs from PyPI.
+        // LIMITATION: conda packages get no typosquat or vulnerability check
+        // (there is no conda popularity list or advisory ecosystem); only the
+        // pip: section and the channels of an environment file are checked.
         if (entry.IsMap()) {
             if (const auto pip = entry["pip"])
                 add_conda_pip_section(pip, manifest);
