@@ -5,6 +5,7 @@
 
 #include "core/archive/zip_reader.hpp"
 #include "core/scan_context.hpp"
+#include "core/tensor_storage.hpp"
 #include "scan/models/torch_archive.hpp"
 
 namespace hazmat::models {
@@ -30,6 +31,7 @@ void TorchArchiveAnalyzer::analyze(const Blob& blob, Format, ScanContext& contex
                   blob.location.to_display(), to_string(layout.kind), layout.prefix,
                   layout.pickle_members.size());
     context.count_format(to_string(layout.kind));
+    context.mark_container(blob.location, std::string(kPytorchArchiveTrait));
     if (layout.kind == TorchArchiveKind::torchscript)
         context.mark_container(blob.location, "torchscript");
     for (auto& finding : torch_archive_findings(layout, blob.location))

@@ -9,6 +9,7 @@
 #include "core/rule_ids.hpp"
 #include "core/rule_registry.hpp"
 #include "core/scan_context.hpp"
+#include "core/tensor_storage.hpp"
 #include "scan/secrets/notebook.hpp"
 
 namespace hazmat::secrets {
@@ -116,6 +117,10 @@ bool SecretsAnalyzer::accepts(const Blob& blob, Format sniffed) const {
 }
 
 void SecretsAnalyzer::analyze(const Blob& blob, Format, ScanContext& context) const {
+    // LIMITATION: tensor storage of a recognised PyTorch archive (above 1 MiB)
+    // is not searched for credentials: it is gigabytes of numbers.
+    if (is_large_tensor_storage(blob.location, blob.name, blob.bytes.size(), context))
+        return;
     report_scanner_config(blob, context);
     if (extension_of(blob.name) == ".ipynb" && scan_notebook(blob, context))
         return;

@@ -5,6 +5,7 @@
 #include "core/finding.hpp"
 #include "core/rule_ids.hpp"
 #include "core/scan_context.hpp"
+#include "core/tensor_storage.hpp"
 #include "scan/code/code_rule_ids.hpp"
 
 namespace hazmat::yara {
@@ -47,6 +48,10 @@ bool YaraAnalyzer::accepts(const Blob& blob, Format sniffed) const {
 }
 
 void YaraAnalyzer::analyze(const Blob& blob, Format /*sniffed*/, ScanContext& context) const {
+    // Tensor storage is numbers that torch.load never interprets; like
+    // multi-gigabyte weights, it is verified by the model analyzers.
+    if (is_large_tensor_storage(blob.location, blob.name, blob.bytes.size(), context))
+        return;
     if (bundled_)
         report_matches(*bundled_, rules::kYaraBundled, blob, context);
     if (user_)
