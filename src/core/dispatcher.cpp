@@ -60,6 +60,9 @@ void Dispatcher::dispatch(const Blob& blob, std::optional<Format> declared,
             report_internal_error(*analyzer, blob, error.what(), context);
         }
     }
+    // LIMITATION: raw weight files that no analyzer claims are reported as
+    // unknown models when named like one; ONNX external data is claimed by
+    // its model, but OpenVINO IR weights (a .bin next to its .xml) are not.
     if (!identified && name_claims_model(blob.name)) {
         context.report(Finding::make(
             rules::kScanUnknownModel,

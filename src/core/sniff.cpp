@@ -136,6 +136,9 @@ bool is_safetensors_header(ByteSpan bytes) {
 
 }  // namespace
 
+// LIMITATION: TensorFlow Lite flatbuffers ("TFL3") and GGML/GGJT files
+// from before GGUF are not recognised; named .tflite or .ggml they are
+// reported as unknown models, otherwise they are not examined as models.
 Format sniff(ByteSpan bytes) {
     if (starts_with(bytes, "PK\x03\x04") || starts_with(bytes, "PK\x05\x06") ||
         starts_with(bytes, "PK\x01\x02") || starts_with(bytes, "PK\x07\x08")) {

@@ -59,6 +59,7 @@ Result<std::unique_ptr<Dispatcher>> build_dispatcher(const AnalyzerOptions& opti
     analyzers.push_back(std::make_unique<models::KerasH5Analyzer>());
     analyzers.push_back(std::make_unique<models::SavedModelAnalyzer>());
     analyzers.push_back(std::make_unique<models::OnnxAnalyzer>());
+    analyzers.push_back(std::make_unique<models::OnnxExternalDataAnalyzer>());
     analyzers.push_back(std::make_unique<models::GgufAnalyzer>());
     analyzers.push_back(std::make_unique<models::SafetensorsAnalyzer>());
     analyzers.push_back(std::make_unique<models::HuggingFaceConfigAnalyzer>());

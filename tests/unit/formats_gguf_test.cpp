@@ -210,6 +210,37 @@ TEST(GgufAnalyzer, OverlappingTensorsAreUnverified) {
               std::string::npos);
 }
 
+TEST(GgufAnalyzer, RepeatedMetadataKeyIsUnverifiedAndEveryCopyIsChecked) {
+    // A reader keeping the first copy renders the payload; one keeping the
+    // last sees a plain template.
+    const auto bytes = GgufBuilder()
+                           .string_entry("tokenizer.chat_template", "{{ lipsum.__globals__ }}")
+                           .string_entry("tokenizer.chat_template", "{{ messages[0] }}")
+                           .build();
+    auto run = scan_gguf(bytes);
+    ASSERT_EQ(run->findings().size(), 2u);
+    EXPECT_EQ(with_rule(run->findings(), rules::kTemplateInjection).size(), 1u);
+    const auto unverified = with_rule(run->findings(), rules::kScanUnparseable);
+    ASSERT_EQ(unverified.size(), 1u);
+    EXPECT_EQ(unverified[0].severity, Severity::high);
+    EXPECT_EQ(unverified[0].location.offset, bytes.rfind("tokenizer.chat_template") - 8);
+    EXPECT_NE(unverified[0].message.find("metadata key 'tokenizer.chat_template' appears more"),
+              std::string::npos);
+}
+
+TEST(GgufAnalyzer, RepeatedTensorNameIsUnverified) {
+    const auto bytes = GgufBuilder()
+                           .tensor("a", {8}, 0, 0)
+                           .tensor("a", {8}, 0, 32)
+                           .data(std::string(64, '\0'))
+                           .build();
+    auto run = scan_gguf(bytes);
+    ASSERT_EQ(run->findings().size(), 1u);
+    EXPECT_EQ(run->findings()[0].rule_id, rules::kScanUnparseable);
+    EXPECT_NE(run->findings()[0].message.find("tensor name 'a' appears more than once"),
+              std::string::npos);
+}
+
 TEST(GgufAnalyzer, UnknownGgmlTypeIsUnverified) {
     const auto bytes = GgufBuilder().tensor("a", {8}, 200, 0).data(std::string(32, '\0')).build();
     auto run = scan_gguf(bytes);

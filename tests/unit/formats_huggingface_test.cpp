@@ -112,5 +112,21 @@ TEST(HuggingFace, UnparseableConfigIsUnverified) {
     EXPECT_EQ(run->findings()[0].rule_id, rules::kScanUnparseable);
 }
 
+TEST(HuggingFace, RepeatedKeysAreUnverifiedAndTheLastCopyIsAnalysed) {
+    // Python's json keeps the second auto_map; a reader keeping the first
+    // would see no custom code at all.
+    const std::string text = R"({"auto_map": {}, "auto_map": {"AutoModel": "modeling_x.X"}})";
+    auto run =
+        run_analyzer(std::make_unique<HuggingFaceConfigAnalyzer>(), text, "nowhere/config.json");
+    ASSERT_EQ(run->findings().size(), 2u);
+    const auto unverified = hazmat::testing::with_rule(run->findings(), rules::kScanUnparseable);
+    ASSERT_EQ(unverified.size(), 1u);
+    EXPECT_EQ(unverified[0].severity, Severity::high);
+    EXPECT_EQ(unverified[0].location.offset, text.rfind("\"auto_map\""));
+    EXPECT_NE(unverified[0].message.find("key 'auto_map' appears more than once"),
+              std::string::npos);
+    EXPECT_EQ(hazmat::testing::with_rule(run->findings(), rules::kRemoteCode).size(), 1u);
+}
+
 }  // namespace
 }  // namespace hazmat::models

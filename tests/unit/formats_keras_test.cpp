@@ -247,6 +247,32 @@ TEST(KerasConfig, DeeplyNestedConfigIsUnverifiedNotACrash) {
     EXPECT_NE(report.findings()[0].message.find("nests deeper than 256 levels"), std::string::npos);
 }
 
+TEST(KerasConfig, RepeatedKeysAreUnverifiedAndKerasCopyIsAnalysed) {
+    // Keras (Python's json) keeps the last class_name: the Lambda is what it
+    // builds, while a reader keeping the first copy would see a Dense layer.
+    const std::string text =
+        R"({"class_name":"Sequential","config":{"layers":[{"module":"keras.layers",)"
+        R"("class_name":"Dense","config":{"function":{"module":"os","config":"system"}},)"
+        R"("class_name":"Lambda","registered_name":null}]}})";
+    const Blob parent;
+    Report report;
+    const Dispatcher dispatcher({});
+    const ScanLimits limits;
+    ScanContext context(dispatcher, report, limits);
+    EXPECT_TRUE(analyze_keras_config_text(text, KerasConfigOrigin::keras_v3, parent,
+                                          location_of({file_part("x.keras")}), "", context));
+    report.finish();
+    const auto unverified = with_rule(report.findings(), rules::kScanUnparseable);
+    ASSERT_EQ(unverified.size(), 1u);
+    EXPECT_EQ(unverified[0].severity, Severity::high);
+    EXPECT_EQ(unverified[0].location.offset, text.rfind("\"class_name\""));
+    EXPECT_NE(unverified[0].message.find("key 'class_name' appears more than once in "
+                                         "'config.layers[0]'"),
+              std::string::npos)
+        << unverified[0].message;
+    EXPECT_FALSE(with_rule(report.findings(), rules::kKerasForeignCallable).empty());
+}
+
 TEST(KerasArchive, ReportsAtTheConfigMemberWithTheKerasVersion) {
     auto run = scan_archive("formats/malicious/keras_get_file.keras");
     ASSERT_EQ(run->findings().size(), 1u);

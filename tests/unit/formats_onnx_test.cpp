@@ -165,6 +165,102 @@ TEST_F(ModelDirectory, HardLinkedExternalDataIsMedium) {
     EXPECT_NE(findings[0].message.find("2 hard links"), std::string::npos);
 }
 
+// External data under a name that pickle checkpoints also use.
+class ExternalDataDirectory : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        root_ = fs::temp_directory_path() /
+                ("hazmat-onnx-bin-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(root_);
+        fs::create_directories(root_);
+        model_ = read_fixture("formats/benign/onnx_external_bin/model.onnx");
+        data_ = read_fixture("formats/benign/onnx_external_bin/weights.bin");
+    }
+    void TearDown() override { fs::remove_all(root_); }
+
+    static void write(const fs::path& path, const std::string& content) {
+        fs::create_directories(path.parent_path());
+        std::ofstream(path, std::ios::binary) << content;
+    }
+
+    // The model with "weights.bin" replaced by a name of the same length.
+    std::string model_naming(const std::string& name) const {
+        const std::string from = "weights.bin";
+        EXPECT_EQ(name.size(), from.size());
+        auto bytes = model_;
+        for (auto at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at))
+            bytes.replace(at, from.size(), name);
+        return bytes;
+    }
+
+    // Scans one file on disk as the scanner does, with both ONNX analyzers.
+    static std::unique_ptr<Report> scan(const fs::path& path) {
+        std::vector<std::unique_ptr<Analyzer>> analyzers;
+        analyzers.push_back(std::make_unique<OnnxAnalyzer>());
+        analyzers.push_back(std::make_unique<OnnxExternalDataAnalyzer>());
+        const Dispatcher dispatcher(std::move(analyzers));
+        const Scanner scanner(dispatcher, ScanLimits{}, 1);
+        auto report = std::make_unique<Report>();
+        scanner.scan_file({path, path.string(), fs::file_size(path)}, *report);
+        report->finish();
+        return report;
+    }
+
+    fs::path root_;
+    std::string model_;
+    std::string data_;
+};
+
+TEST_F(ExternalDataDirectory, DataNamedLikeACheckpointIsClaimedByItsModel) {
+    write(root_ / "model.onnx", model_);
+    write(root_ / "weights.bin", data_);
+    EXPECT_EQ(onnx_model_naming(root_ / "weights.bin"), root_ / "model.onnx");
+    const auto report = scan(root_ / "weights.bin");
+    EXPECT_TRUE(report->findings().empty());
+    EXPECT_EQ(report->stats().formats.at("onnx-external-data"), 1u);
+}
+
+TEST_F(ExternalDataDirectory, DataInASubdirectoryIsClaimedToo) {
+    write(root_ / "model.onnx", model_naming("w/eight.bin"));
+    write(root_ / "w" / "eight.bin", data_);
+    EXPECT_EQ(onnx_model_naming(root_ / "w" / "eight.bin"), root_ / "model.onnx");
+    EXPECT_TRUE(scan(root_ / "w" / "eight.bin")->findings().empty());
+}
+
+TEST_F(ExternalDataDirectory, AnUnnamedFileIsStillAnUnknownModel) {
+    write(root_ / "model.onnx", model_);
+    write(root_ / "other.bin", data_);
+    EXPECT_FALSE(onnx_model_naming(root_ / "other.bin").has_value());
+    const auto report = scan(root_ / "other.bin");
+    ASSERT_EQ(report->findings().size(), 1u);
+    EXPECT_EQ(report->findings()[0].rule_id, rules::kScanUnknownModel);
+    EXPECT_EQ(report->findings()[0].severity, Severity::high);
+}
+
+TEST_F(ExternalDataDirectory, ALocationThatClimbsOutClaimsNothing) {
+    // ../x/weights.bin from a/ reaches x/weights.bin, but onnx refuses such
+    // locations, so the file is not the model's data.
+    write(root_ / "a" / "model.onnx", model_naming("../x/wt.bin"));
+    write(root_ / "x" / "wt.bin", data_);
+    EXPECT_FALSE(onnx_model_naming(root_ / "x" / "wt.bin").has_value());
+    EXPECT_EQ(scan(root_ / "x" / "wt.bin")->findings().size(), 1u);
+}
+
+TEST_F(ExternalDataDirectory, APickleNamedAsExternalDataIsNotClaimed) {
+    write(root_ / "model.onnx", model_);
+    const auto pickle = read_fixture("formats/malicious/onnx_external_pickle/weights.bin");
+    write(root_ / "weights.bin", pickle);
+    Blob blob;
+    blob.name = "weights.bin";
+    blob.bytes = hazmat::testing::bytes_of(pickle);
+    blob.location = location_of({file_part((root_ / "weights.bin").string())});
+    EXPECT_FALSE(OnnxExternalDataAnalyzer().accepts(blob, Format::unknown));
+    // The same bytes as plain data would be claimed.
+    blob.bytes = hazmat::testing::bytes_of(data_);
+    EXPECT_TRUE(OnnxExternalDataAnalyzer().accepts(blob, Format::unknown));
+}
+
 TEST(OnnxSizes, FlagsRawDataShorterThanTheShape) {
     auto run = scan_onnx(read_fixture("formats/malicious/onnx_size_mismatch.onnx"));
     ASSERT_EQ(run->findings().size(), 1u);

@@ -165,5 +165,52 @@ TEST(Safetensors, EveryTruncationIsUnverified) {
     }
 }
 
+TEST(SafetensorsDuplicates, RepeatedMetadataIsUnverifiedAndBothCopiesAreExamined) {
+    // The first __metadata__ carries a template escape; readers that keep the
+    // last copy, as nlohmann and serde_json do, see only {"format": "pt"}.
+    const auto bytes = read_fixture("formats/malicious/safetensors_duplicate_metadata.safetensors");
+    const auto check = check_safetensors(span_of(bytes));
+    EXPECT_FALSE(check.ok);
+    EXPECT_NE(check.error.find("key '__metadata__' appears more than once in the top-level "
+                               "object"),
+              std::string::npos)
+        << check.error;
+    const auto second = bytes.find("\"__metadata__\"", 9);
+    EXPECT_EQ(check.error_offset, second);
+
+    auto run = scan_safetensors(bytes);
+    ASSERT_EQ(run->findings().size(), 2u);
+    const auto unverified = with_rule(run->findings(), rules::kScanUnparseable);
+    ASSERT_EQ(unverified.size(), 1u);
+    EXPECT_EQ(unverified[0].severity, Severity::high);
+    EXPECT_EQ(unverified[0].location.offset, second);
+    const auto templates = with_rule(run->findings(), rules::kTemplateInjection);
+    ASSERT_EQ(templates.size(), 1u);
+    EXPECT_EQ(templates[0].severity, Severity::critical);
+    EXPECT_NE(templates[0].message.find("earlier, duplicate __metadata__"), std::string::npos);
+    EXPECT_EQ(run->report.stats().outcomes.at("safetensors").clean, 0u);
+}
+
+TEST(SafetensorsDuplicates, ATensorListedTwiceIsUnverified) {
+    // Both copies agree with the data, so only the repeat itself is wrong.
+    const auto bytes = read_fixture("formats/malicious/safetensors_duplicate_tensor.safetensors");
+    auto run = scan_safetensors(bytes);
+    ASSERT_EQ(run->findings().size(), 1u);
+    EXPECT_EQ(run->findings()[0].rule_id, rules::kScanUnparseable);
+    EXPECT_EQ(run->findings()[0].severity, Severity::high);
+    EXPECT_EQ(run->findings()[0].location.offset, bytes.rfind("\"linear.weight\""));
+    EXPECT_NE(run->findings()[0].message.find("key 'linear.weight' appears more than once"),
+              std::string::npos);
+    EXPECT_EQ(run->report.stats().outcomes.at("safetensors").unverified, 1u);
+}
+
+TEST(SafetensorsDuplicates, AnInconsistentRepeatIsNamedAsTheRepeat) {
+    const auto bytes =
+        safetensors_bytes(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+                          R"("a":{"dtype":"U8","shape":[8],"data_offsets":[0,8]}})",
+                          std::string(16, '\0'));
+    EXPECT_NE(check_error(bytes).find("key 'a' appears more than once"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hazmat::models

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstring>
+#include <optional>
+#include <set>
 
 #include "core/rule_ids.hpp"
 #include "core/scan_context.hpp"
@@ -414,6 +416,23 @@ void report_unparseable(const Blob& blob, std::string message, uint64_t offset,
                        .at_offset(offset));
 }
 
+// llama.cpp refuses a file that repeats a metadata key or a tensor name;
+// readers that accept one disagree on which copy counts. Every copy's
+// template is checked regardless, but the file has no single meaning.
+std::optional<std::pair<std::string, uint64_t>> first_repeat(const GgufFile& file) {
+    std::set<std::string_view> keys;
+    for (const auto& entry : file.entries) {
+        if (!keys.insert(entry.key).second)
+            return std::pair(fmt::format("metadata key '{}'", entry.key), entry.offset);
+    }
+    std::set<std::string_view> names;
+    for (const auto& tensor : file.tensors) {
+        if (!names.insert(tensor.name).second)
+            return std::pair(fmt::format("tensor name '{}'", tensor.name), tensor.offset);
+    }
+    return std::nullopt;
+}
+
 // llama.cpp's gguf reader requires every tensor's data to start where the
 // previous one ended, rounded up to the alignment; anything else is either
 // refused or, in other readers, a way to overlap tensors or reach past the
@@ -491,6 +510,14 @@ void GgufAnalyzer::analyze(const Blob& blob, Format, ScanContext& context) const
     if (!parsed.ok) {
         report_unparseable(blob, fmt::format("GGUF header cannot be parsed: {}.", parsed.error),
                            parsed.error_offset, context);
+        return;
+    }
+    if (const auto repeat = first_repeat(parsed.file)) {
+        report_unparseable(blob,
+                           fmt::format("The {} appears more than once; llama.cpp refuses the "
+                                       "file and other readers disagree on which copy counts.",
+                                       repeat->first),
+                           repeat->second, context);
         return;
     }
     check_tensor_data(blob, parsed.file, context);

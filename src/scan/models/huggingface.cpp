@@ -279,6 +279,12 @@ void HuggingFaceConfigAnalyzer::analyze(const Blob& blob, Format, ScanContext& c
                            .at_offset(parsed.error_offset));
         return;
     }
+    // transformers reads it with Python's json, which keeps the last copy of
+    // a repeated key; that copy is analysed, the earlier one only reported.
+    if (auto duplicate = duplicate_key_finding(parsed, "The configuration",
+                                               "the copies transformers ignores were not analyzed.",
+                                               blob.location))
+        context.report(std::move(*duplicate));
     const auto references = remote_code_references(parsed.value);
     std::vector<ModuleGroup> groups;
     for (const auto& reference : references) {

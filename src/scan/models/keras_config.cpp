@@ -857,6 +857,11 @@ bool analyze_keras_config_text(std::string_view text, KerasConfigOrigin origin, 
                            .at_offset(parsed.error_offset));
         return false;
     }
+    // Keras reads the config with Python's json, which keeps the last copy of
+    // a repeated key: that copy is analysed, the earlier one is only reported.
+    if (auto duplicate = duplicate_key_finding(
+            parsed, "The Keras config", "the copies Keras ignores were not analyzed.", where))
+        context.report(std::move(*duplicate));
     report_keras_analysis(analyze_keras_config(parsed.value, origin), parent, where, keras_version,
                           context);
     return true;

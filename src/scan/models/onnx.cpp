@@ -10,9 +10,11 @@
 #include <map>
 #include <set>
 
+#include "core/mapped_file.hpp"
 #include "core/rule_ids.hpp"
 #include "core/scan_context.hpp"
 #include "scan/models/protobuf_wire.hpp"
+#include "scan/pickle/pickle_analyzer.hpp"
 
 namespace hazmat::models {
 
@@ -695,6 +697,74 @@ void OnnxAnalyzer::analyze(const Blob& blob, Format, ScanContext& context) const
                                      blob.location)
                            .at_offset(model.error_offset));
     }
+}
+
+namespace {
+
+// Bounds on the search for the model that names a data file: it runs only
+// for files whose content matches no format, but a directory can be large.
+constexpr size_t kMaxDirectoryEntries = 4096;
+constexpr size_t kMaxModelsExamined = 32;
+
+bool names_as_external_data(const fs::path& model, const fs::path& target) {
+    const auto bytes = map_file(model);
+    if (!bytes)
+        return false;
+    const auto parsed = read_onnx_model(bytes->span());
+    const auto directory = model.parent_path();
+    return std::any_of(parsed.external.begin(), parsed.external.end(), [&](const auto& external) {
+        return !external_location_escape(external.location) &&
+               (directory / external.location).lexically_normal() == target;
+    });
+}
+
+}  // namespace
+
+// LIMITATION: only models in the data file's own directory and the one
+// above are searched, so external data two directories below its model is
+// still reported as an unverifiable model file when named like one.
+std::optional<fs::path> onnx_model_naming(const fs::path& file) {
+    std::error_code error;
+    const auto target = fs::absolute(file, error).lexically_normal();
+    if (error)
+        return std::nullopt;
+    size_t models = 0;
+    fs::path directory = target.parent_path();
+    for (int level = 0; level < 2; ++level, directory = directory.parent_path()) {
+        fs::directory_iterator it(directory, error);
+        for (size_t entries = 0; !error && it != fs::directory_iterator() &&
+                                 entries < kMaxDirectoryEntries && models < kMaxModelsExamined;
+             it.increment(error), ++entries) {
+            const auto& path = it->path();
+            if (extension_of(path.filename().string()) != ".onnx" ||
+                !fs::is_regular_file(it->symlink_status(error)))
+                continue;
+            ++models;
+            if (names_as_external_data(path, target))
+                return path;
+        }
+        error.clear();
+        if (directory == directory.parent_path())
+            break;
+    }
+    return std::nullopt;
+}
+
+bool OnnxExternalDataAnalyzer::accepts(const Blob& blob, Format sniffed) const {
+    // Cheap tests first: the directory search runs only for a file on disk
+    // that would otherwise be an unknown model.
+    if (sniffed != Format::unknown || !name_claims_model(blob.name) ||
+        extension_of(blob.name) == ".onnx" || looks_like_onnx(blob.bytes.span()) ||
+        pickle::looks_like_pickle(blob.bytes.span()))
+        return false;
+    const auto disk = disk_path_of(blob);
+    return disk && onnx_model_naming(*disk).has_value();
+}
+
+void OnnxExternalDataAnalyzer::analyze(const Blob& blob, Format, ScanContext& context) const {
+    context.count_format("onnx-external-data");
+    spdlog::debug("{}: raw tensor data named by an ONNX model next to it",
+                  blob.location.to_display());
 }
 
 }  // namespace hazmat::models

@@ -75,4 +75,22 @@ class OnnxAnalyzer : public Analyzer {
     void analyze(const Blob& blob, Format sniffed, ScanContext& context) const override;
 };
 
+// The ONNX model in `file`'s directory, or in the directory above, that names
+// `file` as a tensor's external data, or nullopt. Examines at most a few
+// dozen .onnx files; locations that escape a model's directory never match.
+std::optional<std::filesystem::path> onnx_model_naming(const std::filesystem::path& file);
+
+// Raw tensor bytes that an ONNX model next to them names as external data.
+// onnx.save(location=...) accepts any file name, so "weights.bin" would
+// otherwise be a file named like a pickle checkpoint whose content matches
+// no format (HZ-SCAN-004). Only content that no format sniffs is claimed:
+// a pickle, zip or other format named as external data is still examined
+// as what it is, since torch.load would read it as such.
+class OnnxExternalDataAnalyzer : public Analyzer {
+  public:
+    std::string_view name() const override { return "onnx-external-data"; }
+    bool accepts(const Blob& blob, Format sniffed) const override;
+    void analyze(const Blob& blob, Format sniffed, ScanContext& context) const override;
+};
+
 }  // namespace hazmat::models

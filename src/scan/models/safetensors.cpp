@@ -134,6 +134,31 @@ SafetensorsCheck check_safetensors(ByteSpan bytes) {
     if (!json.value.is_object())
         return failure(std::move(check), "header is not a JSON object", kPrefixLength);
 
+    // The metadata of every copy is collected before a duplicate key fails
+    // the check, so that the analyzer examines the copy other readers keep.
+    for (const auto& duplicate : json.duplicates) {
+        if (!duplicate.path.empty() || duplicate.key != "__metadata__" ||
+            !duplicate.shadowed.is_object())
+            continue;
+        for (const auto& [key, entry] : duplicate.shadowed.items()) {
+            if (entry.is_string())
+                check.header.shadowed_metadata.emplace_back(key, entry.get<std::string>());
+        }
+    }
+    if (!json.duplicates.empty()) {
+        if (const auto metadata = json.value.find("__metadata__");
+            metadata != json.value.end() && metadata->is_object()) {
+            for (const auto& [key, entry] : metadata->items()) {
+                if (entry.is_string())
+                    check.header.metadata.emplace(key, entry.get<std::string>());
+            }
+        }
+        return failure(std::move(check),
+                       fmt::format("{}; readers disagree on which copy counts",
+                                   describe_duplicate_key(json.duplicates.front(), kPrefixLength)),
+                       kPrefixLength + json.duplicates.front().offset);
+    }
+
     for (const auto& [name, value] : json.value.items()) {
         if (name == "__metadata__") {
             if (!value.is_object())
@@ -199,20 +224,27 @@ Blob embedded_child(const Blob& parent, Bytes bytes, std::string name) {
     return child;
 }
 
+void check_metadata_template(const Blob& blob, std::string_view key, const std::string& value,
+                             std::string_view copy, ScanContext& context) {
+    if (!looks_like_jinja_template(value))
+        return;
+    // nlohmann keeps no positions; the offset is that of the header.
+    auto finding = template_escape_finding(find_template_escapes(value),
+                                           fmt::format("safetensors metadata '{}'{}", key, copy),
+                                           blob.location, 0);
+    if (finding) {
+        finding->location.offset = kPrefixLength;
+        context.report(std::move(*finding));
+    }
+}
+
 void check_metadata_templates(const Blob& blob, const SafetensorsHeader& header,
                               ScanContext& context) {
-    for (const auto& [key, value] : header.metadata) {
-        if (!looks_like_jinja_template(value))
-            continue;
-        // nlohmann keeps no positions; the offset is that of the header.
-        auto finding = template_escape_finding(find_template_escapes(value),
-                                               fmt::format("safetensors metadata '{}'", key),
-                                               blob.location, 0);
-        if (finding) {
-            finding->location.offset = kPrefixLength;
-            context.report(std::move(*finding));
-        }
-    }
+    for (const auto& [key, value] : header.metadata)
+        check_metadata_template(blob, key, value, "", context);
+    for (const auto& [key, value] : header.shadowed_metadata)
+        check_metadata_template(blob, key, value, " (in an earlier, duplicate __metadata__)",
+                                context);
 }
 
 }  // namespace
@@ -231,6 +263,7 @@ void SafetensorsAnalyzer::analyze(const Blob& blob, Format, ScanContext& context
                                                  check.error),
                                      blob.location)
                            .at_offset(check.error_offset));
+        check_metadata_templates(blob, check.header, context);
         return;
     }
     spdlog::debug("{}: safetensors with {} tensors, {} data bytes", blob.location.to_display(),

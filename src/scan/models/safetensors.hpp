@@ -23,6 +23,10 @@ struct SafetensorsHeader {
     uint64_t header_length = 0;
     std::vector<SafetensorsTensor> tensors;  // in data order once validated
     std::map<std::string, std::string> metadata;
+    // String entries of earlier __metadata__ copies that a later copy
+    // replaced (a header with duplicate keys never verifies, but what the
+    // dropped copy holds is still examined).
+    std::vector<std::pair<std::string, std::string>> shadowed_metadata;
     uint64_t data_length = 0;  // bytes the tensors cover
 };
 
@@ -41,7 +45,8 @@ struct SafetensorsCheck {
 // length within the file and at most 100 MB, a JSON object, string-to-string
 // __metadata__, known dtypes, non-negative shapes whose byte size matches the
 // data offsets, and offsets that start at 0, never overlap or leave gaps and
-// cover the data exactly.
+// cover the data exactly. Keys must be unique: readers differ in which copy
+// of a repeated key they keep, so such a header has no single meaning.
 SafetensorsCheck check_safetensors(ByteSpan bytes);
 
 // Bytes per element times 8 for a safetensors dtype ("F32" -> 32), or

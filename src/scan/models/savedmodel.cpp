@@ -255,8 +255,9 @@ struct OpRule {
 // Ops that act outside the graph. Save/restore (SaveV2, RestoreV2,
 // MergeV2Checkpoints, ShardedFilename ...) are absent on purpose: every
 // SavedModel has them to load its own variables.
-// LIMITATION: the file paths checkpoint ops use are not traced back to
-// their constants, so a SaveV2 aimed at ~/.bashrc is not reported.
+// LIMITATION: checkpoint ops are not reported at all, and the file paths
+// they use are not traced back to their constants, so a SaveV2 or
+// RestoreV2 aimed at ~/.bashrc is not reported.
 constexpr OpRule kOpRules[] = {
     {"PyFunc", rules::kGraphPythonOp, Severity::high, "calls a Python function"},
     {"PyFuncStateless", rules::kGraphPythonOp, Severity::high, "calls a Python function"},
