@@ -252,7 +252,8 @@ TEST(KerasConfig, RepeatedKeysAreUnverifiedAndKerasCopyIsAnalysed) {
     // builds, while a reader keeping the first copy would see a Dense layer.
     const std::string text =
         R"({"class_name":"Sequential","config":{"layers":[{"module":"keras.layers",)"
-        R"("class_name":"Dense","config":{"function":{"module":"os","config":"system"}},)"
+        R"("class_name":"Dense","config":{"function":{"module":"os","class_name":"function",)"
+        R"("config":"system","registered_name":"function"}},)"
         R"("class_name":"Lambda","registered_name":null}]}})";
     const Blob parent;
     Report report;

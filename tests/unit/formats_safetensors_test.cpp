@@ -175,7 +175,7 @@ TEST(SafetensorsDuplicates, RepeatedMetadataIsUnverifiedAndBothCopiesAreExamined
                                "object"),
               std::string::npos)
         << check.error;
-    const auto second = bytes.find("\"__metadata__\"", 9);
+    const auto second = bytes.find("\"__metadata__\"", 10);
     EXPECT_EQ(check.error_offset, second);
 
     auto run = scan_safetensors(bytes);
