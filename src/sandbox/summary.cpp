@@ -603,9 +603,10 @@ std::vector<std::string> isolation_lines(const RunRecord& record) {
     std::string namespaces;
     for (const auto& ns : isolation.namespaces)
         namespaces += (namespaces.empty() ? "" : ", ") + ns;
-    lines.push_back(fmt::format("ran as {}@{} in {} ({} workspace)", record.persona.user_name,
-                                record.persona.host_name, record.workspace_inside,
-                                isolation.workspace));
+    lines.push_back(
+        fmt::format("ran as {}@{}, a made-up identity, in {} (the project, {} workspace)",
+                    record.persona.user_name, record.persona.host_name, record.workspace_inside,
+                    isolation.workspace));
     lines.push_back("namespaces: " + namespaces + "; network: loopback only");
     lines.push_back(isolation.landlock_abi > 0
                         ? fmt::format("Landlock ABI {}{}", isolation.landlock_abi,
