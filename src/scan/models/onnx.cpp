@@ -172,9 +172,9 @@ std::optional<uint64_t> expected_bytes(const Tensor& tensor) {
     return (total + 7) / 8;
 }
 
-class ModelDecoder {
+class ModelDecoder : ProtoWalker<OnnxModel> {
   public:
-    explicit ModelDecoder(OnnxModel& out) : out_(out) {}
+    explicit ModelDecoder(OnnxModel& out) : ProtoWalker(out) {}
 
     void model(const ProtoField& message) {
         std::vector<ProtoField> graphs;
@@ -220,33 +220,6 @@ class ModelDecoder {
     }
 
   private:
-    template <typename Visit>
-    void for_each(const ProtoField& message, std::string_view name, Visit&& visit) {
-        if (!out_.ok)
-            return;
-        ProtoReader reader(message.bytes, message.payload_offset);
-        ProtoField field;
-        while (out_.ok && reader.next(field))
-            visit(field);
-        if (reader.failed() && out_.ok)
-            fail(fmt::format("{}: {}", name, reader.error()), reader.error_offset());
-    }
-
-    bool expect_bytes(const ProtoField& field, std::string_view name) {
-        if (field.wire == Wire::bytes)
-            return true;
-        fail(fmt::format("field '{}' has the wrong wire type", name), field.offset);
-        return false;
-    }
-
-    void fail(std::string message, uint64_t offset) {
-        if (!out_.ok)
-            return;
-        out_.ok = false;
-        out_.error = std::move(message);
-        out_.error_offset = offset;
-    }
-
     void opset(const ProtoField& message) {
         std::string domain;
         int64_t version = 0;
@@ -492,7 +465,6 @@ class ModelDecoder {
                                              std::vector<std::string>(ops.begin(), ops.end()));
     }
 
-    OnnxModel& out_;
     std::set<std::pair<std::string, std::string>> local_functions_;
     std::map<std::string, std::set<std::string>> used_domains_;
 };

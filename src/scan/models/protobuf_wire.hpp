@@ -1,5 +1,7 @@
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,5 +64,43 @@ class ProtoReader {
 // Messages larger than this cannot be decoded by protobuf's own readers
 // (their sizes are signed 32-bit), so no loader reads them either.
 inline constexpr uint64_t kMaxProtoMessage = (1ull << 31) - 1;
+
+// Shared by the decoders of ONNX and TensorFlow messages: walks the fields of
+// a message and records the first decoding failure in `out` (any result type
+// with `ok`, `error` and `error_offset`), after which every walk stops.
+template <typename Out>
+class ProtoWalker {
+  protected:
+    explicit ProtoWalker(Out& out) : out_(out) {}
+
+    template <typename Visit>
+    void for_each(const ProtoField& message, std::string_view name, Visit&& visit) {
+        if (!out_.ok)
+            return;
+        ProtoReader reader(message.bytes, message.payload_offset);
+        ProtoField field;
+        while (out_.ok && reader.next(field))
+            visit(field);
+        if (reader.failed() && out_.ok)
+            fail(fmt::format("{}: {}", name, reader.error()), reader.error_offset());
+    }
+
+    bool expect_bytes(const ProtoField& field, std::string_view name) {
+        if (field.wire == ProtoField::Wire::bytes)
+            return true;
+        fail(fmt::format("field '{}' has the wrong wire type", name), field.offset);
+        return false;
+    }
+
+    void fail(std::string message, uint64_t offset) {
+        if (!out_.ok)
+            return;
+        out_.ok = false;
+        out_.error = std::move(message);
+        out_.error_offset = offset;
+    }
+
+    Out& out_;
+};
 
 }  // namespace hazmat::models

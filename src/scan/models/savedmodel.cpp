@@ -49,9 +49,9 @@ constexpr uint32_t kKerasIdentifier = 4;
 constexpr uint32_t kKerasMetadata = 5;
 }  // namespace field
 
-class Decoder {
+class Decoder : ProtoWalker<GraphInventory> {
   public:
-    explicit Decoder(GraphInventory& out) : out_(out) {}
+    explicit Decoder(GraphInventory& out) : ProtoWalker(out) {}
 
     void saved_model(const ProtoField& message) {
         for_each(message, "SavedModel", [&](const ProtoField& field) {
@@ -102,33 +102,6 @@ class Decoder {
     }
 
   private:
-    template <typename Visit>
-    void for_each(const ProtoField& message, std::string_view name, Visit&& visit) {
-        if (!out_.ok)
-            return;
-        ProtoReader reader(message.bytes, message.payload_offset);
-        ProtoField field;
-        while (out_.ok && reader.next(field))
-            visit(field);
-        if (reader.failed() && out_.ok)
-            fail(fmt::format("{}: {}", name, reader.error()), reader.error_offset());
-    }
-
-    bool expect_bytes(const ProtoField& field, std::string_view name) {
-        if (field.wire == Wire::bytes)
-            return true;
-        fail(fmt::format("field '{}' has the wrong wire type", name), field.offset);
-        return false;
-    }
-
-    void fail(std::string message, uint64_t offset) {
-        if (!out_.ok)
-            return;
-        out_.ok = false;
-        out_.error = std::move(message);
-        out_.error_offset = offset;
-    }
-
     void meta_graph(const ProtoField& message) {
         for_each(message, "MetaGraphDef", [&](const ProtoField& field) {
             if (field.number == field::kMetaGraphGraphDef && expect_bytes(field, "graph_def"))
@@ -241,8 +214,6 @@ class Decoder {
             });
         });
     }
-
-    GraphInventory& out_;
 };
 
 struct OpRule {
